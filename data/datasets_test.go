@@ -1,0 +1,353 @@
+package data
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// idxBytes encodes an unsigned-byte IDX file.
+func idxBytes(dims []int, payload []byte) []byte {
+	b := []byte{0, 0, 0x08, byte(len(dims))}
+	for _, d := range dims {
+		b = binary.BigEndian.AppendUint32(b, uint32(d))
+	}
+	return append(b, payload...)
+}
+
+func gz(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tinyIDX returns n images of 3×2 pixels, pixel p of image i = 10·i + p, labels i % 10.
+func tinyIDX(n int) (images, labels []byte) {
+	var pix, lab []byte
+	for i := 0; i < n; i++ {
+		for p := 0; p < 6; p++ {
+			pix = append(pix, byte(10*i+p))
+		}
+		lab = append(lab, byte(i%10))
+	}
+	return idxBytes([]int{n, 3, 2}, pix), idxBytes([]int{n}, lab)
+}
+
+func TestIDXPlainAndGzip(t *testing.T) {
+	for _, zip := range []bool{false, true} {
+		dir := t.TempDir()
+		images, labels := tinyIDX(12)
+		suffix := ""
+		if zip {
+			images, labels, suffix = gz(t, images), gz(t, labels), ".gz"
+		}
+		writeFile(t, filepath.Join(dir, "t10k-images-idx3-ubyte"+suffix), images)
+		writeFile(t, filepath.Join(dir, "t10k-labels-idx1-ubyte"+suffix), labels)
+		ds, err := Open("mnist", dir, "test")
+		if err != nil {
+			t.Fatalf("gzip=%v: %v", zip, err)
+		}
+		if ds.Len() != 12 || len(ds.Classes()) != 10 {
+			t.Fatalf("gzip=%v: Len %d, %d classes", zip, ds.Len(), len(ds.Classes()))
+		}
+		s, err := ds.Get(11)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.H != 3 || s.W != 2 || s.C != 1 || s.Label != 1 || s.Pix[0] != 110 || s.Pix[5] != 115 {
+			t.Fatalf("gzip=%v: sample 11 = %+v", zip, s)
+		}
+		if _, err := ds.Get(12); err == nil {
+			t.Error("Get(12) of 12 samples succeeded")
+		}
+		if _, err := Open("mnist", dir, "train"); err == nil || !strings.Contains(err.Error(), "train-images-idx3-ubyte") {
+			t.Errorf("missing train files: error %v does not name the file", err)
+		}
+	}
+}
+
+func TestIDXErrors(t *testing.T) {
+	images, labels := tinyIDX(5)
+	badMagic := append([]byte{}, images...)
+	badMagic[2] = 0x09 // signed byte
+	cases := []struct {
+		name           string
+		images, labels []byte
+		classes        []string
+		want           string
+	}{
+		{"truncated images", images[:len(images)-1], labels, nil, "truncated"},
+		{"truncated header", images[:10], labels, nil, "truncated IDX header"},
+		{"trailing bytes", append(append([]byte{}, images...), 0), labels, nil, "trailing"},
+		{"bad magic", badMagic, labels, nil, "bad magic"},
+		{"labels as images", labels, labels, nil, "bad magic"},
+		{"count mismatch", images, idxBytes([]int{4}, []byte{0, 1, 2, 3}), nil, "holds 5 images but"},
+		{"label range", images, labels, []string{"a", "b"}, "out of range for 2 classes"},
+		{"truncated gzip", gz(t, images)[:40], labels, nil, "truncated"},
+		{"zero rows", idxBytes([]int{1, 0, 2}, nil), idxBytes([]int{1}, []byte{0}), nil, "dimension 1 is 0"},
+	}
+	for _, c := range cases {
+		dir := t.TempDir()
+		ip, lp := filepath.Join(dir, "imgs"), filepath.Join(dir, "labs")
+		writeFile(t, ip, c.images)
+		writeFile(t, lp, c.labels)
+		_, err := OpenIDX(ip, lp, c.classes)
+		if err == nil {
+			t.Errorf("%s: no error", c.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), dir) {
+			t.Errorf("%s: error %q should contain %q and name the file", c.name, err, c.want)
+		}
+	}
+	if _, err := OpenIDX("/nonexistent/imgs", "/nonexistent/labs", nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/imgs") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// cifarRecord returns a record whose channel c of pixel p is (label + 3p + c) % 256.
+func cifarRecordBytes(label int) []byte {
+	r := []byte{byte(label)}
+	for c := 0; c < 3; c++ {
+		for p := 0; p < 1024; p++ {
+			r = append(r, byte(label+3*p+c))
+		}
+	}
+	return r
+}
+
+func TestCIFAR10(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "cifar-10-batches-bin")
+	for b := 1; b <= 5; b++ {
+		var f []byte
+		for r := 0; r < b; r++ { // batch b holds b records
+			f = append(f, cifarRecordBytes((b+r)%10)...)
+		}
+		writeFile(t, filepath.Join(dir, "data_batch_"+string(rune('0'+b))+".bin"), f)
+	}
+	writeFile(t, filepath.Join(dir, "test_batch.bin"), append(cifarRecordBytes(3), cifarRecordBytes(4)...))
+	writeFile(t, filepath.Join(dir, "batches.meta.txt"), []byte(strings.Join(CIFAR10Classes, "\n")+"\n\n"))
+
+	ds, err := Open("cifar10", root, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.Len() != 15 || len(ds.Classes()) != 10 || ds.Classes()[9] != "truck" {
+		t.Fatalf("Len %d, classes %v", ds.Len(), ds.Classes())
+	}
+	// Sample 14 is the last record of batch 5: label (5+4)%10 = 9.
+	s, err := ds.Get(14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Label != 9 || s.H != 32 || s.W != 32 || s.C != 3 {
+		t.Fatalf("sample 14: label %d, %d×%d×%d", s.Label, s.H, s.W, s.C)
+	}
+	for _, p := range []int{0, 1, 500, 1023} {
+		for c := 0; c < 3; c++ {
+			if got, want := s.Pix[3*p+c], byte(9+3*p+c); got != want {
+				t.Fatalf("pixel %d channel %d = %d, want %d (CHW→HWC)", p, c, got, want)
+			}
+		}
+	}
+	if src := ds.(Sourcer).Source(14); !strings.HasSuffix(src, "data_batch_5.bin[4]") {
+		t.Errorf("Source(14) = %s", src)
+	}
+	test, err := Open("cifar10", root, "val")
+	if err != nil || test.Len() != 2 {
+		t.Fatalf("test split: %v, %v", test, err)
+	}
+
+	// Truncated batch, missing batch, bad label.
+	writeFile(t, filepath.Join(dir, "test_batch.bin"), cifarRecordBytes(3)[:3000])
+	if _, err := OpenCIFAR10(root, "test"); err == nil || !strings.Contains(err.Error(), "test_batch.bin") {
+		t.Errorf("truncated: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, "test_batch.bin"), cifarRecordBytes(12))
+	if _, err := OpenCIFAR10(root, "test"); err == nil || !strings.Contains(err.Error(), "label 12") {
+		t.Errorf("bad label: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "data_batch_3.bin"))
+	if _, err := OpenCIFAR10(root, "train"); err == nil || !strings.Contains(err.Error(), "data_batch_3.bin") {
+		t.Errorf("missing batch: %v", err)
+	}
+}
+
+func writeImage(t *testing.T, path string, m image.Image) {
+	t.Helper()
+	var buf bytes.Buffer
+	var err error
+	if strings.HasSuffix(strings.ToLower(path), ".png") {
+		err = png.Encode(&buf, m)
+	} else {
+		err = jpeg.Encode(&buf, m, &jpeg.Options{Quality: 100})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, buf.Bytes())
+}
+
+func TestImageFolder(t *testing.T) {
+	root := t.TempDir()
+	rgba := image.NewNRGBA(image.Rect(0, 0, 5, 4))
+	for y := 0; y < 4; y++ {
+		for x := 0; x < 5; x++ {
+			rgba.SetNRGBA(x, y, color.NRGBA{uint8(10 * x), uint8(20 * y), 200, uint8(100 + x)})
+		}
+	}
+	grey := image.NewGray(image.Rect(0, 0, 3, 3))
+	for i := range grey.Pix {
+		grey.Pix[i] = uint8(i * 20)
+	}
+	flat := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range flat.Pix {
+		flat.Pix[i] = 128
+	}
+	writeImage(t, filepath.Join(root, "train", "zebra", "b.png"), rgba)
+	writeImage(t, filepath.Join(root, "train", "zebra", "a.PNG"), grey)
+	writeImage(t, filepath.Join(root, "train", "ant", "sub", "x.jpg"), flat)
+	writeImage(t, filepath.Join(root, "train", "ant", "y.jpeg"), flat)
+	writeFile(t, filepath.Join(root, "train", "ant", "notes.txt"), []byte("not an image"))
+
+	ds, err := Open("imagenet", root, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ds.Classes(), ","); got != "ant,zebra" {
+		t.Fatalf("classes %s", got)
+	}
+	if ds.Len() != 4 {
+		t.Fatalf("Len %d", ds.Len())
+	}
+	wantFiles := []string{"ant/sub/x.jpg", "ant/y.jpeg", "zebra/a.PNG", "zebra/b.png"}
+	for i, f := range wantFiles {
+		if src := ds.(Sourcer).Source(i); !strings.HasSuffix(filepath.ToSlash(src), f) {
+			t.Errorf("sample %d is %s, want …%s", i, src, f)
+		}
+	}
+	s, err := ds.Get(3) // b.png: NRGBA, alpha dropped
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Label != 1 || s.H != 4 || s.W != 5 || s.C != 3 {
+		t.Fatalf("b.png: %+v", s)
+	}
+	if p := s.Pix[3*(2*5+3):][:3]; p[0] != 30 || p[1] != 40 || p[2] != 200 {
+		t.Errorf("b.png pixel (2,3) = %v, want [30 40 200]", p)
+	}
+	s, _ = ds.Get(2) // a.PNG: grey replicated
+	if p := s.Pix[3*4:][:3]; p[0] != 80 || p[1] != 80 || p[2] != 80 {
+		t.Errorf("a.PNG pixel 4 = %v, want [80 80 80]", p)
+	}
+	s, _ = ds.Get(0) // flat JPEG
+	for i, v := range s.Pix {
+		if v < 126 || v > 130 {
+			t.Fatalf("x.jpg byte %d = %d, want ≈128", i, v)
+		}
+	}
+
+	// Corrupt image: Get fails naming the file; listing is lazy so Open still works.
+	writeFile(t, filepath.Join(root, "train", "zebra", "c.jpg"), []byte("\xff\xd8garbage"))
+	ds, err = OpenImageFolder(root, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ds.Get(4); err == nil || !strings.Contains(err.Error(), "c.jpg") {
+		t.Errorf("corrupt image: %v", err)
+	}
+	// Missing split, empty class, no classes.
+	if _, err := OpenImageFolder(root, "val"); err == nil || !strings.Contains(err.Error(), filepath.Join(root, "val")) {
+		t.Errorf("missing split: %v", err)
+	}
+	os.MkdirAll(filepath.Join(root, "train", "empty"), 0o755)
+	if _, err := OpenImageFolder(root, "train"); err == nil || !strings.Contains(err.Error(), filepath.Join(root, "train", "empty")) {
+		t.Errorf("empty class: %v", err)
+	}
+	os.MkdirAll(filepath.Join(root, "bare"), 0o755)
+	if _, err := OpenImageFolder(root, "bare"); err == nil || !strings.Contains(err.Error(), "no class folders") {
+		t.Errorf("no classes: %v", err)
+	}
+}
+
+func TestOpenUnknown(t *testing.T) {
+	if _, err := Open("coco", t.TempDir(), "train"); err == nil || !strings.Contains(err.Error(), "coco") {
+		t.Errorf("unknown dataset: %v", err)
+	}
+	if _, err := Open("mnist", t.TempDir(), "dev"); err == nil || !strings.Contains(err.Error(), "dev") {
+		t.Errorf("unknown split: %v", err)
+	}
+}
+
+func TestEmbeddedFashionMNIST(t *testing.T) {
+	// Pixel sums and first labels computed with NumPy from the full original files,
+	// keeping the first 600 (train) or 100 (test) images of each class.
+	for _, c := range []struct {
+		split       string
+		n           int
+		pixelSum    uint64
+		firstLabels []int
+	}{{"train", 6000, 344160204, []int{9, 0, 0, 3, 0}}, {"test", 1000, 56973981, []int{9, 2, 1, 1, 6}}} {
+		ds, err := EmbeddedFashionMNIST(c.split)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ds.Len() != c.n {
+			t.Fatalf("%s: %d images, want %d", c.split, ds.Len(), c.n)
+		}
+		var count [10]int
+		var sum uint64
+		for i := 0; i < ds.Len(); i++ {
+			s, err := ds.Get(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.H != 28 || s.W != 28 || s.C != 1 {
+				t.Fatalf("%s[%d] is %d×%d×%d", c.split, i, s.H, s.W, s.C)
+			}
+			count[s.Label]++
+			for _, v := range s.Pix {
+				sum += uint64(v)
+			}
+		}
+		for l, k := range count {
+			if k != c.n/10 {
+				t.Errorf("%s: class %d has %d images, want %d", c.split, l, k, c.n/10)
+			}
+		}
+		if sum != c.pixelSum {
+			t.Errorf("%s: pixel sum %d, want %d", c.split, sum, c.pixelSum)
+		}
+		for i, want := range c.firstLabels {
+			if s, _ := ds.Get(i); s.Label != want {
+				t.Errorf("%s[%d]: label %d, want %d", c.split, i, s.Label, want)
+			}
+		}
+	}
+}
