@@ -17,10 +17,12 @@ type Param struct {
 // Forward returns the layer's output for x. The output tensor belongs to the layer and
 // stays valid until the next Forward; layers keep it (and any scratch) between calls,
 // so a steady state allocates nothing. In training mode Forward also keeps what
-// Backward needs.
+// Backward needs; Backward may read the input x of the last Forward, so the caller
+// must not modify x in between.
 //
 // Backward takes dL/dy for the last Forward and returns dL/dx (owned by the layer).
-// It overwrites (does not accumulate) the gradients of the layer's parameters.
+// It overwrites (does not accumulate) the gradients of the layer's parameters. A layer
+// told not to compute its input gradient (see InputGradSetter) returns a nil tensor.
 type Layer interface {
 	Forward(x *tensor.Tensor) (*tensor.Tensor, error)
 	Backward(dy *tensor.Tensor) (*tensor.Tensor, error)
@@ -34,4 +36,17 @@ type Layer interface {
 	// OutShape returns the output shape for an input shape, or an error naming
 	// what does not fit.
 	OutShape(in []int) ([]int, error)
+	// ParamsChanged tells the layer that the values of its parameters or buffers
+	// were written from outside (a loader, an optimizer step, an EMA swap), so a
+	// layer that keeps its weights in another form (Conv2d's packed or
+	// Winograd-transformed plan) refreshes that form before the next Forward. It is
+	// a no-op for most layers; Sequential passes it to every child.
+	ParamsChanged()
+}
+
+// InputGradSetter is implemented by layers that can skip computing dL/dx, which the
+// first layer of a network never needs (Conv2d on the image saves a whole
+// backward-data convolution). Sequential passes the call to its first child.
+type InputGradSetter interface {
+	SetNeedInputGrad(need bool)
 }

@@ -1,0 +1,267 @@
+package layers
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/govgg/govgg/conv"
+)
+
+// Backend computes the heavy operations that layers delegate: convolution, matrix
+// products, activations, pooling, batch norm, softmax / cross-entropy and dropout.
+// Layers keep shapes, buffers and parameters; a backend only computes on flat
+// float32 slices in NCHW order.
+//
+// The operations come in groups, one optional interface each (ConvBackend,
+// GemmBackend, ActivationBackend, PoolBackend, BatchNormBackend, SoftmaxBackend,
+// DropoutBackend). A backend implements the groups it accelerates; for every other
+// group the layers use the CPU backend. Inside a group it implements, a backend may
+// still hand individual calls (a shape it does not support) to CPU(), which
+// implements every group.
+//
+// Selecting a backend: the CPU backend is the default. Another backend (the Ascend
+// one in package npu, built with -tags ascend) registers itself under a name with
+// RegisterBackend from its init function; UseBackend(name) or the environment
+// variable GOVGG_BACKEND=name (read on first use) makes it the default for every
+// layer, and a layer's or Sequential's SetBackend overrides it for that subtree.
+type Backend interface {
+	// Name identifies the backend ("cpu", "ascend").
+	Name() string
+}
+
+// ConvBackend makes convolutions for a fixed geometry.
+type ConvBackend interface {
+	// NewConv returns a convolution of geometry g. opts are the conv package's
+	// options (algorithm choice and the like); a backend may ignore those it does
+	// not understand.
+	NewConv(g conv.Geometry, opts ...conv.Option) (ConvOp, error)
+}
+
+// ConvOp is a convolution of fixed geometry with weights kept in the backend's form
+// (a *conv.Plan on the CPU). x is N×C×H×W, w K×C×R×S, y N×K×OH×OW.
+type ConvOp interface {
+	// SetWeights takes new weights (K×C×R×S) and bias (K, or nil).
+	SetWeights(w, bias []float32) error
+	Forward(y, x []float32, n int) error
+	// BackwardData computes dx from dy with the weights last set.
+	BackwardData(dx, dy []float32, n int) error
+	// BackwardFilter overwrites dw (and db when non-nil) with the gradients.
+	BackwardFilter(dw, db, x, dy []float32, n int) error
+}
+
+// GemmBackend computes matrix products (Linear layers).
+type GemmBackend interface {
+	// Sgemm has the semantics of asm.Sgemm: C = alpha·op(A)·op(B) + beta·C, row-major.
+	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error
+}
+
+// ActivationBackend computes ReLU and its gradient.
+type ActivationBackend interface {
+	// ReLU sets y = max(x, 0) elementwise, NaN kept; y may be x.
+	ReLU(y, x []float32) error
+	// ReLUBackward sets dx = dy where y > 0 (or NaN), else 0, from the output y.
+	ReLUBackward(dx, dy, y []float32) error
+}
+
+// PoolShape is the geometry of a max pooling: N×C planes of H×W, a square window of
+// Kernel with Stride, no padding, floor mode.
+type PoolShape struct {
+	N, C, H, W     int
+	Kernel, Stride int
+}
+
+// OutH returns the output height.
+func (s PoolShape) OutH() int { return (s.H-s.Kernel)/s.Stride + 1 }
+
+// OutW returns the output width.
+func (s PoolShape) OutW() int { return (s.W-s.Kernel)/s.Stride + 1 }
+
+// PoolBackend computes max pooling.
+type PoolBackend interface {
+	// MaxPool2d writes y (N×C×OH×OW) and, per output, the index within its input
+	// plane (row·W + col) of the chosen element, PyTorch's convention.
+	MaxPool2d(y []float32, idx []int32, x []float32, s PoolShape) error
+	// MaxPool2dBackward overwrites dx (N×C×H×W) with dy routed through idx.
+	MaxPool2dBackward(dx []float32, idx []int32, dy []float32, s PoolShape) error
+}
+
+// BatchNormBackend computes 2-D batch normalization over N×C×HW tensors.
+type BatchNormBackend interface {
+	// BatchNormTrain normalizes x with its own per-channel statistics: it writes
+	// the batch mean and 1/sqrt(biased var + eps) into mean and invStd, and
+	// y = (x − mean)·invStd·gamma + beta. It returns the biased variances in
+	// variance (for the running update).
+	BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []float32, n, c, hw int, eps float32) error
+	// ChannelAffine sets y = x·scale[c] + shift[c] per channel: the evaluation
+	// pass with folded running statistics.
+	ChannelAffine(y, x, scale, shift []float32, n, c, hw int) error
+	// BatchNormBackward writes dgamma and dbeta and, when dx is non-nil, dx. With
+	// batchStats it differentiates through the batch mean and variance (training
+	// mode); otherwise mean and invStd are treated as constants (evaluation mode).
+	BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd []float32, n, c, hw int, batchStats bool) error
+}
+
+// SoftmaxBackend computes softmax over dimension 1 and softmax cross-entropy.
+type SoftmaxBackend interface {
+	// Softmax computes y = softmax(x) over the middle axis of an outer×c×inner
+	// array; y may be x.
+	Softmax(y, x []float32, outer, c, inner int) error
+	// SoftmaxBackward computes dx = y·(dy − Σ_c dy·y).
+	SoftmaxBackward(dx, dy, y []float32, outer, c, inner int) error
+	// SoftmaxCrossEntropy returns the mean over rows of −Σ_c q·log softmax(logits)
+	// with q = (1−smoothing)·target + smoothing/classes, where the target is
+	// one-hot labels (labels non-nil) or the rows×classes probabilities soft, and
+	// writes dL/dlogits = (softmax − q)/rows into grad.
+	SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft []float32, rows, classes int, smoothing float32) (float64, error)
+}
+
+// DropoutBackend computes dropout.
+type DropoutBackend interface {
+	// Dropout writes mask (0 or 1/(1−p) per element, a function of seed, step and
+	// the element index only) and y = x·mask.
+	Dropout(y, mask, x []float32, p float32, seed, step uint64) error
+	// DropoutBackward sets dx = dy·mask.
+	DropoutBackward(dx, dy, mask []float32) error
+}
+
+// BackendSetter is implemented by every layer of this package: SetBackend(nil)
+// returns the layer to the package default.
+type BackendSetter interface {
+	SetBackend(b Backend)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]Backend{"cpu": cpuBackend{}}
+	defaultBE  atomic.Pointer[Backend]
+	envOnce    sync.Once
+)
+
+// CPU returns the CPU backend: the asm kernels, conv plans and the SGEMM driver. It
+// implements every operation group.
+func CPU() Backend { return cpuBackend{} }
+
+// RegisterBackend makes b selectable by name. It fails if the name is taken.
+func RegisterBackend(name string, b Backend) error {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if b == nil {
+		return fmt.Errorf("layers: RegisterBackend(%q): nil backend", name)
+	}
+	if _, ok := registry[name]; ok {
+		return fmt.Errorf("layers: backend %q is already registered", name)
+	}
+	registry[name] = b
+	return nil
+}
+
+// Backends lists the registered backend names.
+func Backends() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// UseBackend makes the named backend the default of every layer that has none of its
+// own. Layers pick the change up on their next call.
+func UseBackend(name string) error {
+	envOnce.Do(func() {}) // an explicit choice wins over GOVGG_BACKEND
+	registryMu.Lock()
+	b, ok := registry[name]
+	registryMu.Unlock()
+	if !ok {
+		return fmt.Errorf("layers: unknown backend %q (registered: %v)", name, Backends())
+	}
+	defaultBE.Store(&b)
+	return nil
+}
+
+// DefaultBackend returns the backend layers use when none was set on them.
+func DefaultBackend() Backend {
+	envOnce.Do(func() {
+		if name := os.Getenv("GOVGG_BACKEND"); name != "" {
+			registryMu.Lock()
+			b, ok := registry[name]
+			registryMu.Unlock()
+			if !ok {
+				fmt.Fprintf(os.Stderr, "govgg: GOVGG_BACKEND=%s is not registered (have %v); using cpu\n", name, Backends())
+				return
+			}
+			defaultBE.Store(&b)
+		}
+	})
+	if p := defaultBE.Load(); p != nil {
+		return *p
+	}
+	return cpuBackend{}
+}
+
+// backendRef is embedded in every layer: the layer's own backend, if any.
+type backendRef struct{ be Backend }
+
+// SetBackend sets the backend this layer computes with; nil means the default.
+func (r *backendRef) SetBackend(b Backend) { r.be = b }
+
+func (r *backendRef) backend() Backend {
+	if r.be != nil {
+		return r.be
+	}
+	return DefaultBackend()
+}
+
+func (r *backendRef) conv() ConvBackend {
+	if b, ok := r.backend().(ConvBackend); ok {
+		return b
+	}
+	return cpuBackend{}
+}
+
+func (r *backendRef) gemm() GemmBackend {
+	if b, ok := r.backend().(GemmBackend); ok {
+		return b
+	}
+	return cpuBackend{}
+}
+
+func (r *backendRef) activation() ActivationBackend {
+	if b, ok := r.backend().(ActivationBackend); ok {
+		return b
+	}
+	return cpuBackend{}
+}
+
+func (r *backendRef) pool() PoolBackend {
+	if b, ok := r.backend().(PoolBackend); ok {
+		return b
+	}
+	return cpuBackend{}
+}
+
+func (r *backendRef) batchNorm() BatchNormBackend {
+	if b, ok := r.backend().(BatchNormBackend); ok {
+		return b
+	}
+	return cpuBackend{}
+}
+
+func (r *backendRef) softmax() SoftmaxBackend {
+	if b, ok := r.backend().(SoftmaxBackend); ok {
+		return b
+	}
+	return cpuBackend{}
+}
+
+func (r *backendRef) dropout() DropoutBackend {
+	if b, ok := r.backend().(DropoutBackend); ok {
+		return b
+	}
+	return cpuBackend{}
+}

@@ -1,0 +1,139 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/govgg/govgg/tensor"
+)
+
+// BatchNorm2d is PyTorch's nn.BatchNorm2d with affine parameters and running
+// statistics: weight γ and bias β (C), buffers running_mean, running_var and
+// num_batches_tracked (a one-element float32 tensor; PyTorch stores it as int64).
+//
+// In training mode it normalizes with the batch's mean and biased variance and
+// updates running_mean and running_var (unbiased) with momentum 0.1; in evaluation
+// mode it uses the running statistics. eps is 1e-5.
+type BatchNorm2d struct {
+	backendRef
+	c        int
+	eps      float32
+	momentum float32
+	training bool
+
+	weight, bias                   *Param
+	runMean, runVar, batchesTracked *Param
+
+	// Per-channel statistics of the last Forward (batch or running ones) and the
+	// folded scale/shift of the evaluation pass.
+	mean, invStd, variance, scale, shift []float32
+	batchStats                           bool
+
+	x, y, dx *tensor.Tensor
+}
+
+// NewBatchNorm2d returns a batch norm over c channels with torchvision's defaults:
+// eps 1e-5, momentum 0.1, γ = 1, β = 0, running mean 0 and variance 1, in
+// evaluation mode until SetTraining(true).
+func NewBatchNorm2d(c int) *BatchNorm2d {
+	c = max(c, 0)
+	l := &BatchNorm2d{c: c, eps: 1e-5, momentum: 0.1,
+		mean: make([]float32, c), invStd: make([]float32, c), variance: make([]float32, c),
+		scale: make([]float32, c), shift: make([]float32, c)}
+	l.weight = newParam("weight", c)
+	l.bias = newParam("bias", c)
+	l.runMean = &Param{Name: "running_mean", Value: tensor.New(c)}
+	l.runVar = &Param{Name: "running_var", Value: tensor.New(c)}
+	l.batchesTracked = &Param{Name: "num_batches_tracked", Value: tensor.New()}
+	for i := 0; i < c; i++ {
+		l.weight.Value.Data()[i] = 1
+		l.runVar.Value.Data()[i] = 1
+	}
+	return l
+}
+
+// String describes the layer, e.g. "BatchNorm2d(64)".
+func (l *BatchNorm2d) String() string { return fmt.Sprintf("BatchNorm2d(%d)", l.c) }
+
+// Params returns weight and bias.
+func (l *BatchNorm2d) Params() []*Param { return []*Param{l.weight, l.bias} }
+
+// Buffers returns running_mean, running_var and num_batches_tracked.
+func (l *BatchNorm2d) Buffers() []*Param { return []*Param{l.runMean, l.runVar, l.batchesTracked} }
+
+// SetTraining switches between batch statistics (true) and running statistics.
+func (l *BatchNorm2d) SetTraining(on bool) { l.training = on }
+
+// ParamsChanged does nothing: the parameters are read on every Forward.
+func (l *BatchNorm2d) ParamsChanged() {}
+
+// OutShape returns the input shape, which must be N×c×H×W.
+func (l *BatchNorm2d) OutShape(in []int) ([]int, error) {
+	if len(in) != 4 || in[1] != l.c {
+		return nil, fmt.Errorf("layers: %s: input must be N×%d×H×W, got shape %v", l, l.c, in)
+	}
+	return append([]int(nil), in...), nil
+}
+
+// Forward normalizes an N×c×H×W batch.
+func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
+	if err := checkNil(l, x); err != nil {
+		return nil, err
+	}
+	s := x.Shape()
+	if len(s) != 4 || s[1] != l.c {
+		return nil, fmt.Errorf("layers: %s: input must be N×%d×H×W, got shape %v", l, l.c, s)
+	}
+	n, hw := s[0], s[2]*s[3]
+	l.y = tensor.Ensure(l.y, s...)
+	be := l.batchNorm()
+	if l.training {
+		if n*hw < 2 {
+			return nil, fmt.Errorf("layers: %s: training needs more than one value per channel, got input shape %v", l, s)
+		}
+		if err := be.BatchNormTrain(l.y.Data(), l.mean, l.invStd, l.variance, x.Data(),
+			l.weight.Value.Data(), l.bias.Value.Data(), n, l.c, hw, l.eps); err != nil {
+			return nil, fmt.Errorf("layers: %s: %w", l, err)
+		}
+		m := l.momentum
+		unbias := float32(n*hw) / float32(n*hw-1)
+		rm, rv := l.runMean.Value.Data(), l.runVar.Value.Data()
+		for c := range rm {
+			rm[c] = (1-m)*rm[c] + m*l.mean[c]
+			rv[c] = (1-m)*rv[c] + m*l.variance[c]*unbias
+		}
+		l.batchesTracked.Value.Data()[0]++
+		l.batchStats = true
+	} else {
+		rm, rv := l.runMean.Value.Data(), l.runVar.Value.Data()
+		g, b := l.weight.Value.Data(), l.bias.Value.Data()
+		for c := range rm {
+			is := 1 / math.Sqrt(float64(rv[c])+float64(l.eps))
+			l.mean[c], l.invStd[c] = rm[c], float32(is)
+			l.scale[c] = float32(float64(g[c]) * is)
+			l.shift[c] = float32(float64(b[c]) - float64(rm[c])*float64(g[c])*is)
+		}
+		if err := be.ChannelAffine(l.y.Data(), x.Data(), l.scale, l.shift, n, l.c, hw); err != nil {
+			return nil, fmt.Errorf("layers: %s: %w", l, err)
+		}
+		l.batchStats = false
+	}
+	l.x = x
+	return l.y, nil
+}
+
+// Backward overwrites the γ and β gradients and returns dL/dx. After a training-mode
+// Forward it differentiates through the batch statistics, after an evaluation-mode
+// one it treats the running statistics as constants.
+func (l *BatchNorm2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
+	if err := checkGrad(l, l.y, dy); err != nil {
+		return nil, err
+	}
+	s := l.x.Shape()
+	l.dx = tensor.Ensure(l.dx, s...)
+	if err := l.batchNorm().BatchNormBackward(l.dx.Data(), l.weight.Grad.Data(), l.bias.Grad.Data(),
+		dy.Data(), l.x.Data(), l.weight.Value.Data(), l.mean, l.invStd, s[0], l.c, s[2]*s[3], l.batchStats); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
+	return l.dx, nil
+}

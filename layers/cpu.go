@@ -1,0 +1,278 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/govgg/govgg/asm"
+)
+
+// cpuBackend computes with the asm kernels (AVX-512, AVX2 or pure Go, whichever
+// asm dispatched), the conv plans and the SGEMM driver.
+type cpuBackend struct{}
+
+func (cpuBackend) Name() string { return "cpu" }
+
+func (cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
+	return asm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (cpuBackend) ReLU(y, x []float32) error {
+	asm.ReLU(y, x)
+	return nil
+}
+
+func (cpuBackend) ReLUBackward(dx, dy, y []float32) error {
+	asm.ReLUBackward(dx, dy, y)
+	return nil
+}
+
+func (cpuBackend) MaxPool2d(y []float32, idx []int32, x []float32, s PoolShape) error {
+	oh, ow := s.OutH(), s.OutW()
+	in, out := s.H*s.W, oh*ow
+	for p := 0; p < s.N*s.C; p++ {
+		yp, ip, xp := y[p*out:(p+1)*out], idx[p*out:(p+1)*out], x[p*in:(p+1)*in]
+		if s.Kernel == 2 && s.Stride == 2 {
+			asm.MaxPool2x2(yp, ip, xp, s.H, s.W)
+			continue
+		}
+		maxPoolPlane(yp, ip, xp, s, oh, ow)
+	}
+	return nil
+}
+
+// maxPoolPlane is the general max pooling of one plane, in PyTorch's scan order:
+// a later element wins when greater or NaN.
+func maxPoolPlane(y []float32, idx []int32, x []float32, s PoolShape, oh, ow int) {
+	for i := 0; i < oh; i++ {
+		for j := 0; j < ow; j++ {
+			i0, j0 := i*s.Stride, j*s.Stride
+			k := i0*s.W + j0
+			m := x[k]
+			for r := i0; r < i0+s.Kernel; r++ {
+				for c := j0; c < j0+s.Kernel; c++ {
+					if v := x[r*s.W+c]; v > m || v != v {
+						m, k = v, r*s.W+c
+					}
+				}
+			}
+			y[i*ow+j], idx[i*ow+j] = m, int32(k)
+		}
+	}
+}
+
+func (cpuBackend) MaxPool2dBackward(dx []float32, idx []int32, dy []float32, s PoolShape) error {
+	oh, ow := s.OutH(), s.OutW()
+	in, out := s.H*s.W, oh*ow
+	for p := 0; p < s.N*s.C; p++ {
+		dxp, ip, dyp := dx[p*in:(p+1)*in], idx[p*out:(p+1)*out], dy[p*out:(p+1)*out]
+		if s.Kernel == 2 && s.Stride == 2 {
+			asm.MaxPool2x2Backward(dxp, ip, dyp, s.H, s.W)
+			continue
+		}
+		clear(dxp)
+		for o, k := range ip {
+			dxp[k] += dyp[o]
+		}
+	}
+	return nil
+}
+
+func (cpuBackend) BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []float32, n, c, hw int, eps float32) error {
+	cnt := float64(n * hw)
+	for ch := 0; ch < c; ch++ {
+		var s, q float64
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * hw
+			a, b := asm.SumSq(x[off : off+hw])
+			s += a
+			q += b
+		}
+		mu := s / cnt
+		v := max(q/cnt-mu*mu, 0)
+		is := 1 / math.Sqrt(v+float64(eps))
+		mean[ch], invStd[ch], variance[ch] = float32(mu), float32(is), float32(v)
+		a := float32(float64(gamma[ch]) * is)
+		b := float32(float64(beta[ch]) - mu*float64(gamma[ch])*is)
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * hw
+			asm.ScaleShift(y[off:off+hw], x[off:off+hw], a, b)
+		}
+	}
+	return nil
+}
+
+func (cpuBackend) ChannelAffine(y, x, scale, shift []float32, n, c, hw int) error {
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			off := (i*c + ch) * hw
+			asm.ScaleShift(y[off:off+hw], x[off:off+hw], scale[ch], shift[ch])
+		}
+	}
+	return nil
+}
+
+func (cpuBackend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd []float32, n, c, hw int, batchStats bool) error {
+	cnt := float64(n * hw)
+	for ch := 0; ch < c; ch++ {
+		var sdy, sdyx float64
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * hw
+			a, b := asm.SumDot(dy[off:off+hw], x[off:off+hw])
+			sdy += a
+			sdyx += b
+		}
+		mu, is, g := float64(mean[ch]), float64(invStd[ch]), float64(gamma[ch])
+		// Σ dy·x̂ with x̂ = (x−μ)·invStd.
+		sdyxh := (sdyx - mu*sdy) * is
+		dgamma[ch], dbeta[ch] = float32(sdyxh), float32(sdy)
+		if dx == nil {
+			continue
+		}
+		// dx = a·dy + b·x + c.
+		a := g * is
+		var b, cc float64
+		if batchStats {
+			b = -g * is * is * sdyxh / cnt
+			cc = -b*mu - a*sdy/cnt
+		}
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * hw
+			asm.AxpByC(dx[off:off+hw], dy[off:off+hw], x[off:off+hw], float32(a), float32(b), float32(cc))
+		}
+	}
+	return nil
+}
+
+func (cpuBackend) Softmax(y, x []float32, outer, c, inner int) error {
+	for o := 0; o < outer; o++ {
+		base := o * c * inner
+		for in := 0; in < inner; in++ {
+			m := float32(math.Inf(-1))
+			for k := 0; k < c; k++ {
+				m = max(m, x[base+k*inner+in])
+			}
+			var s float64
+			for k := 0; k < c; k++ {
+				e := math.Exp(float64(x[base+k*inner+in] - m))
+				y[base+k*inner+in] = float32(e)
+				s += e
+			}
+			r := 1 / s
+			for k := 0; k < c; k++ {
+				y[base+k*inner+in] = float32(float64(y[base+k*inner+in]) * r)
+			}
+		}
+	}
+	return nil
+}
+
+func (cpuBackend) SoftmaxBackward(dx, dy, y []float32, outer, c, inner int) error {
+	for o := 0; o < outer; o++ {
+		base := o * c * inner
+		for in := 0; in < inner; in++ {
+			var s float64
+			for k := 0; k < c; k++ {
+				s += float64(dy[base+k*inner+in]) * float64(y[base+k*inner+in])
+			}
+			for k := 0; k < c; k++ {
+				i := base + k*inner + in
+				dx[i] = float32(float64(y[i]) * (float64(dy[i]) - s))
+			}
+		}
+	}
+	return nil
+}
+
+func (cpuBackend) SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft []float32, rows, classes int, smoothing float32) (float64, error) {
+	eps := float64(smoothing)
+	u := eps / float64(classes)
+	var total float64
+	for r := 0; r < rows; r++ {
+		z := logits[r*classes : (r+1)*classes]
+		g := grad[r*classes : (r+1)*classes]
+		label := -1
+		if labels != nil {
+			label = labels[r]
+			if label < 0 || label >= classes {
+				return 0, fmt.Errorf("layers: cross-entropy: label %d of row %d is outside [0, %d)", label, r, classes)
+			}
+		}
+		m := math.Inf(-1)
+		for _, v := range z {
+			m = max(m, float64(v))
+		}
+		var s float64
+		for _, v := range z {
+			s += math.Exp(float64(v) - m)
+		}
+		lse := m + math.Log(s) // log Σ exp z
+		var loss float64
+		for k, v := range z {
+			var q float64
+			if labels != nil {
+				q = u
+				if k == label {
+					q += 1 - eps
+				}
+			} else {
+				q = (1-eps)*float64(soft[r*classes+k]) + u
+			}
+			logp := float64(v) - lse
+			if q != 0 {
+				loss -= q * logp
+			}
+			g[k] = float32((math.Exp(logp) - q) / float64(rows))
+		}
+		total += loss
+	}
+	return total / float64(rows), nil
+}
+
+func (cpuBackend) Dropout(y, mask, x []float32, p float32, seed, step uint64) error {
+	if p <= 0 {
+		for i := range x {
+			mask[i] = 1
+		}
+		copy(y, x)
+		return nil
+	}
+	if p >= 1 {
+		clear(mask[:len(x)])
+		clear(y[:len(x)])
+		return nil
+	}
+	// Element i keeps when its 24-bit uniform u/2²⁴ is ≥ p. The uniforms come from a
+	// counter-based hash of (seed, step, i), so a mask depends only on those three.
+	thr := uint32(float64(p) * (1 << 24))
+	scale := 1 / (1 - p)
+	key := mix64(seed ^ mix64(step+0x9e3779b97f4a7c15))
+	for i := 0; i < len(x); i += 2 {
+		h := mix64(key + uint64(i))
+		for j := 0; j < 2 && i+j < len(x); j++ {
+			u := uint32(h>>(32*j)) >> 8
+			m := float32(0)
+			if u >= thr {
+				m = scale
+			}
+			mask[i+j] = m
+			y[i+j] = x[i+j] * m
+		}
+	}
+	return nil
+}
+
+// mix64 is the SplitMix64 finalizer, a bijective 64-bit hash.
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func (cpuBackend) DropoutBackward(dx, dy, mask []float32) error {
+	dx = dx[:len(mask)]
+	for i, m := range mask {
+		dx[i] = dy[i] * m
+	}
+	return nil
+}

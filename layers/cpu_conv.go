@@ -1,0 +1,11 @@
+package layers
+
+import "github.com/govgg/govgg/conv"
+
+func (cpuBackend) NewConv(g conv.Geometry, opts ...conv.Option) (ConvOp, error) {
+	p, err := conv.NewPlan(g, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,143 @@
+package layers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/govgg/govgg/tensor"
+)
+
+// Sequential runs its layers one after the other, like PyTorch's nn.Sequential. Its
+// parameters and buffers are named by child index: "0.weight", "1.running_mean", and
+// "2.0.bias" for a nested Sequential, so a vgg "features" Sequential yields
+// torchvision's keys after the prefix "features.".
+type Sequential struct {
+	layers []Layer
+	needDX bool
+}
+
+// NewSequential returns a Sequential of the given layers.
+func NewSequential(layers ...Layer) *Sequential {
+	return &Sequential{layers: append([]Layer(nil), layers...), needDX: true}
+}
+
+// Append adds layers at the end.
+func (s *Sequential) Append(layers ...Layer) { s.layers = append(s.layers, layers...) }
+
+// Layers returns the children in order. The slice must not be modified.
+func (s *Sequential) Layers() []Layer { return s.layers }
+
+// Len returns the number of children.
+func (s *Sequential) Len() int { return len(s.layers) }
+
+// String lists the children, one per line, PyTorch style.
+func (s *Sequential) String() string {
+	var b strings.Builder
+	b.WriteString("Sequential(\n")
+	for i, l := range s.layers {
+		fmt.Fprintf(&b, "  (%d): %v\n", i, strings.ReplaceAll(fmt.Sprint(l), "\n", "\n  "))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// Forward runs every child on the previous one's output.
+func (s *Sequential) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
+	for _, l := range s.layers {
+		var err error
+		if x, err = l.Forward(x); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// Backward runs every child's Backward in reverse order. After
+// SetNeedInputGrad(false) it returns nil.
+func (s *Sequential) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
+	for i := len(s.layers) - 1; i >= 0; i-- {
+		var err error
+		if dy, err = s.layers[i].Backward(dy); err != nil {
+			return nil, err
+		}
+		if dy == nil && i > 0 {
+			return nil, fmt.Errorf("layers: Sequential: layer %d (%v) returned no input gradient but layer %d needs one", i, s.layers[i], i-1)
+		}
+	}
+	if !s.needDX {
+		return nil, nil
+	}
+	return dy, nil
+}
+
+// Params returns the children's parameters with names prefixed by the child's index.
+func (s *Sequential) Params() []*Param {
+	var out []*Param
+	for i, l := range s.layers {
+		out = appendPrefixed(out, strconv.Itoa(i)+".", l.Params())
+	}
+	return out
+}
+
+// Buffers returns the children's buffers with names prefixed by the child's index.
+func (s *Sequential) Buffers() []*Param {
+	var out []*Param
+	for i, l := range s.layers {
+		out = appendPrefixed(out, strconv.Itoa(i)+".", l.Buffers())
+	}
+	return out
+}
+
+func appendPrefixed(out []*Param, prefix string, ps []*Param) []*Param {
+	for _, p := range ps {
+		out = append(out, &Param{Name: prefix + p.Name, Value: p.Value, Grad: p.Grad})
+	}
+	return out
+}
+
+// SetTraining switches every child.
+func (s *Sequential) SetTraining(on bool) {
+	for _, l := range s.layers {
+		l.SetTraining(on)
+	}
+}
+
+// ParamsChanged tells every child.
+func (s *Sequential) ParamsChanged() {
+	for _, l := range s.layers {
+		l.ParamsChanged()
+	}
+}
+
+// SetBackend sets the backend of every child.
+func (s *Sequential) SetBackend(b Backend) {
+	for _, l := range s.layers {
+		if bs, ok := l.(BackendSetter); ok {
+			bs.SetBackend(b)
+		}
+	}
+}
+
+// SetNeedInputGrad passes the setting to the first child (when it can skip its input
+// gradient) and makes Backward return nil when off.
+func (s *Sequential) SetNeedInputGrad(need bool) {
+	s.needDX = need
+	if len(s.layers) > 0 {
+		if g, ok := s.layers[0].(InputGradSetter); ok {
+			g.SetNeedInputGrad(need)
+		}
+	}
+}
+
+// OutShape chains the children's output shapes.
+func (s *Sequential) OutShape(in []int) ([]int, error) {
+	out := append([]int(nil), in...)
+	for _, l := range s.layers {
+		var err error
+		if out, err = l.OutShape(out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
