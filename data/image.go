@@ -100,7 +100,9 @@ const (
 	Bilinear Interpolation = iota
 	// BilinearAntialias is PIL's BILINEAR resampling (torchvision antialias=True): a
 	// triangle filter widened by the scale factor when downscaling. It equals Bilinear
-	// when upscaling.
+	// when upscaling. It matches torchvision's antialiased tensor resize to float
+	// precision and PIL's own uint8 resize to within one level (PIL rounds after each
+	// pass).
 	BilinearAntialias
 )
 
