@@ -1,0 +1,141 @@
+package weights
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type expectedTensor struct {
+	Name   string `json:"name"`
+	Shape  []int  `json:"shape"`
+	DType  string `json:"dtype"`
+	Offset int    `json:"offset"`
+	values []float32
+}
+
+// loadExpected reads the values make_fixtures.py computed with torch.
+func loadExpected(t *testing.T) []expectedTensor {
+	t.Helper()
+	js, err := os.ReadFile("testdata/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/expected.f32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exp []expectedTensor
+	if err := json.Unmarshal(js, &exp); err != nil {
+		t.Fatal(err)
+	}
+	for i := range exp {
+		n := 1
+		for _, d := range exp[i].Shape {
+			n *= d
+		}
+		exp[i].values = make([]float32, n)
+		for j := range n {
+			exp[i].values[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*(exp[i].Offset+j):]))
+		}
+	}
+	return exp
+}
+
+var torchDTypes = map[string]DType{"float32": F32, "float16": F16, "bfloat16": BF16, "float64": F64, "int64": I64, "int32": I32}
+
+// sameBits compares float32 values bit for bit, treating any two NaNs as equal.
+func sameBits(a, b float32) bool {
+	if a != a && b != b {
+		return true
+	}
+	return math.Float32bits(a) == math.Float32bits(b)
+}
+
+func checkAgainstExpected(t *testing.T, got []Named, exp []expectedTensor) {
+	t.Helper()
+	if len(got) != len(exp) {
+		t.Fatalf("got %d tensors, want %d", len(got), len(exp))
+	}
+	for i, e := range exp {
+		g := got[i]
+		if g.Name != e.Name {
+			t.Errorf("tensor %d: name %q, want %q (file order)", i, g.Name, e.Name)
+			continue
+		}
+		if !equalInts(g.Tensor.Shape(), e.Shape) {
+			t.Errorf("%s: shape %v, want %v", e.Name, g.Tensor.Shape(), e.Shape)
+			continue
+		}
+		if want := torchDTypes[e.DType]; g.DType != want {
+			t.Errorf("%s: dtype %v, want %v (%s)", e.Name, g.DType, want, e.DType)
+		}
+		for j, v := range g.Tensor.Data() {
+			if !sameBits(v, e.values[j]) {
+				t.Errorf("%s[%d] = %v, want %v", e.Name, j, v, e.values[j])
+				break
+			}
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFixtures(t *testing.T) {
+	exp := loadExpected(t)
+	for _, tc := range []struct {
+		file   string
+		format Format
+	}{
+		{"tiny_zip.pth", PyTorch},
+		{"tiny_legacy.pth", PyTorchLegacy},
+		{"tiny_nested.pth", PyTorch},
+		{"tiny.safetensors", Safetensors},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			f, err := ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Format != tc.format {
+				t.Errorf("format %v, want %v", f.Format, tc.format)
+			}
+			checkAgainstExpected(t, f.Tensors, exp)
+		})
+	}
+}
+
+func TestNestedCheckpointReportsSkipped(t *testing.T) {
+	f, err := ReadFile("testdata/tiny_nested.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range f.Skipped {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, ","); got != "epoch,best_acc1,optimizer" {
+		t.Errorf("skipped %q, want epoch,best_acc1,optimizer", got)
+	}
+}
+
+func TestPickledModuleRefused(t *testing.T) {
+	_, err := ReadFile("testdata/tiny_module.pth")
+	if err == nil || !strings.Contains(err.Error(), "torch.nn.modules.conv.Conv2d") {
+		t.Fatalf("err = %v, want a refusal naming torch.nn.modules.conv.Conv2d", err)
+	}
+}
