@@ -1,0 +1,7 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package asm
+
+func geomFor(isa ISA) *gemmGeom {
+	return genericGeom
+}
