@@ -1,0 +1,7 @@
+//go:build amd64 && gc && !noasm && !purego
+
+package asm
+
+var _ = registerKernels(func(isa ISA) {
+	setWinogradGo()
+})

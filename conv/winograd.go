@@ -1,0 +1,392 @@
+package conv
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/govgg/govgg/asm"
+	"github.com/govgg/govgg/tensor"
+)
+
+// Winograd F(m×m, 3×3) (Lavin & Gray, arXiv 1509.09308): for each α×α input tile
+// d (α = m+2, tiles overlapping by 2) and each output channel,
+//
+//	Y = Aᵀ·[Σ_c U_c ⊙ V_c]·A,  U = G·g·Gᵀ (per k, c),  V = Bᵀ·d·B (per c, tile)
+//
+// which is α² independent GEMMs M[ξ] (K × tiles) = U[ξ] (K × C) · V[ξ] (C × tiles),
+// one per tile element ξ, between an input and an output transform.
+//
+// The layer is cut into blocks of tiles sized so that a block's V and M stay in the
+// outer caches; a worker takes a block at a time and runs, without leaving it:
+//
+//  1. per input channel, copy the block's rows into a zero-padded region and run the
+//     input transform (asm.WinogradInput), which gathers 16 tiles a vector and writes
+//     V straight in the GEMM's packed-B panel layout (slivers of asm.NR() tiles);
+//  2. the α² GEMMs on the pre-packed U[ξ] (asm.PackedA), whose B "packing" is then a
+//     contiguous copy;
+//  3. per output channel, the output transform (asm.WinogradOutput) with bias and
+//     ReLU into an output region, copied into y's rows.
+//
+// Nothing of V or M is materialized for the whole layer, and x and y stay NCHW.
+
+func init() {
+	for _, m := range []int{2, 4, 6} {
+		a := map[int]Algorithm{2: WinogradF23, 4: WinogradF43, 6: WinogradF63}[m]
+		winogradKernels[a] = func(g Geometry) (kernel, error) { return newWinograd(g, m) }
+	}
+}
+
+// winogradBlockBytes bounds a block's V and M together (the 2 MiB L2 plus part of L3;
+// U streams from L3 once per block, so blocks must not get too small either).
+const winogradBlockBytes = 3 << 20
+
+// winograd is the kernel of one F(m×m, 3×3) geometry.
+type winograd struct {
+	g        Geometry
+	m, alpha int
+	oh, ow   int
+	th, tw   int // tiles per column and per row of one image
+	wp, wo   int // widths of the input and output regions: tw·m+2, tw·m
+
+	gm    [][]float64    // G (α×3)
+	u     []*asm.PackedA // U[ξ], K×C, ξ = a·α+b
+	stage []float32      // K·C staging for packing one ξ
+	bias  []float32      // K
+	coef  [][9]float64   // per ξ: G[a][i]·G[b][j]
+
+	mu    sync.Mutex
+	st    *winoState     // layout for the last batch size
+	free  []*winoScratch // idle scratch for st
+	call  winoCall       // arguments of the running forward
+	runFn func(lo, hi int)
+}
+
+// winoCall holds a forward call's arguments for the parallel workers.
+type winoCall struct {
+	y, x []float32
+	relu bool
+}
+
+// winoState is the block layout for one batch size and panel width.
+type winoState struct {
+	n, w   int // batch size; panel width (asm.NR() when it is a multiple of 16, else 16)
+	blocks []winoBlock
+	maxPad int // largest block's tile count rounded up to w
+	inLen  int // input region floats (zero area included)
+	outLen int // output region floats (trash area included)
+}
+
+// winoBlock is a run of consecutive tiles (in image, tile-row, tile-column order).
+type winoBlock struct {
+	nt   int     // tiles
+	pad  int     // nt rounded up to w
+	idx  []int32 // per tile (pad of them): offset of its α×α patch in the input region
+	oidx []int32 // per tile: offset of its m×m result in the output region
+	segs []winoSeg
+}
+
+// winoSeg is the part of a block inside one image: tiles [a, b) of that image.
+type winoSeg struct {
+	img, a, b int
+	ty0, ty1  int // first and last tile row
+	in, out   int // offsets of its rows in the input and output regions
+}
+
+// winoScratch is one worker's buffers.
+type winoScratch struct {
+	in, out []float32 // input and output regions
+	v, mm   []float32 // V (α² slots of vstride) and M (α² slots of K·pad)
+	bsrc    []winoB   // per ξ, the GEMM's view of V[ξ]
+}
+
+// winoB presents V[ξ] (C × tiles, stored as slivers [tile/w][c][w]) as a BSource.
+type winoB struct {
+	v    []float32
+	c, w int
+}
+
+func newWinograd(g Geometry, m int) (*winograd, error) {
+	if !g.Is3x3s1() {
+		return nil, fmt.Errorf("conv: Winograd F(%d,3) needs a 3×3 kernel with stride 1 and dilation 1, not %v", m, g)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	_, gm, _, err := asm.WinogradMatrices(m)
+	if err != nil {
+		return nil, err
+	}
+	a := m + 2
+	k := &winograd{g: g, m: m, alpha: a, oh: g.OutH(), ow: g.OutW(), gm: gm}
+	k.th, k.tw = (k.oh+m-1)/m, (k.ow+m-1)/m
+	k.wp, k.wo = k.tw*m+2, k.tw*m
+	k.coef = make([][9]float64, a*a)
+	for xi := range k.coef {
+		ra, rb := gm[xi/a], gm[xi%a]
+		for i := 0; i < 3; i++ {
+			for j := 0; j < 3; j++ {
+				k.coef[xi][i*3+j] = ra[i] * rb[j]
+			}
+		}
+	}
+	k.runFn = k.run
+	return k, nil
+}
+
+// setWeights computes U[ξ] = (G·g·Gᵀ)[ξ] in float64 for every (k, c), rounds it once
+// and packs it for the GEMM.
+func (k *winograd) setWeights(w, bias []float32) {
+	g := k.g
+	a2 := k.alpha * k.alpha
+	kc := g.K * g.C
+	if len(k.stage) < kc {
+		k.stage = make([]float32, kc)
+	}
+	if k.u == nil {
+		k.u = make([]*asm.PackedA, a2)
+	}
+	for xi := 0; xi < a2; xi++ {
+		cf := &k.coef[xi]
+		for i := 0; i < kc; i++ {
+			f := w[i*9 : i*9+9]
+			var s float64
+			for j, c := range cf {
+				s += c * float64(f[j])
+			}
+			k.stage[i] = float32(s)
+		}
+		k.u[xi] = asm.PackA(false, g.K, g.C, k.stage[:kc], g.C)
+	}
+	if k.bias == nil {
+		k.bias = make([]float32, g.K)
+	}
+	if bias == nil {
+		clear(k.bias)
+	} else {
+		copy(k.bias, bias)
+	}
+}
+
+func (k *winograd) weightBytes() int {
+	b := 4 * len(k.bias)
+	for _, p := range k.u {
+		b += p.Bytes()
+	}
+	return b
+}
+
+// forward computes y = conv(x) + bias (then ReLU) for a batch of n.
+func (k *winograd) forward(y, x []float32, n int, relu bool) {
+	st := k.state(n)
+	k.call = winoCall{y: y, x: x, relu: relu}
+	asm.ParallelFor(len(st.blocks), 1, k.runFn)
+	k.call = winoCall{}
+}
+
+// run processes blocks [lo, hi) on one worker's scratch.
+func (k *winograd) run(lo, hi int) {
+	k.mu.Lock()
+	st := k.st
+	var sc *winoScratch
+	if l := len(k.free); l > 0 {
+		sc, k.free = k.free[l-1], k.free[:l-1]
+	}
+	k.mu.Unlock()
+	if sc == nil {
+		sc = k.newScratch(st)
+	}
+	for b := lo; b < hi; b++ {
+		k.block(st, &st.blocks[b], sc)
+	}
+	k.mu.Lock()
+	k.free = append(k.free, sc)
+	k.mu.Unlock()
+}
+
+// state returns the block layout for batch n, building it when n or the GEMM's
+// panel width changed.
+func (k *winograd) state(n int) *winoState {
+	w := asm.NR()
+	if w%asm.WinogradGroup != 0 {
+		w = asm.WinogradGroup
+	}
+	if st := k.st; st != nil && st.n == n && st.w == w {
+		return st
+	}
+	g := k.g
+	a2 := k.alpha * k.alpha
+	perImg := k.th * k.tw
+	total := n * perImg
+	nt := winogradBlockBytes / (4 * a2 * (g.C + g.K))
+	nt = min(max(nt/w*w, 64), 1024)
+	nb := (total + nt - 1) / nt
+	// Give every thread a block when there is enough work to share.
+	if t := asm.Threads(); nb < t && total >= 2*w*t {
+		nb = t
+	}
+	nt = (total + nb - 1) / nb
+	st := &winoState{n: n, w: w}
+	for t0 := 0; t0 < total; t0 += nt {
+		st.blocks = append(st.blocks, k.newBlock(st, t0, min(t0+nt, total)))
+	}
+	k.mu.Lock()
+	k.st, k.free = st, nil
+	k.mu.Unlock()
+	return st
+}
+
+// newBlock lays out tiles [t0, t1) (batch-wide numbering).
+func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
+	m, tw := k.m, k.tw
+	perImg := k.th * tw
+	b := winoBlock{nt: t1 - t0}
+	b.pad = (b.nt + st.w - 1) / st.w * st.w
+	b.idx = make([]int32, b.pad)  // padding tiles read the zero area at 0
+	b.oidx = make([]int32, b.pad) // and write the trash area at 0
+	in := k.alpha * k.wp          // zero area: one patch's rows
+	out := m * k.wo               // trash area: one tile's rows
+	for t := t0; t < t1; {
+		img := t / perImg
+		a, e := t-img*perImg, min(t1-img*perImg, perImg)
+		s := winoSeg{img: img, a: a, b: e, ty0: a / tw, ty1: (e - 1) / tw, in: in, out: out}
+		for i := a; i < e; i++ {
+			ty, tx := i/tw, i%tw
+			j := img*perImg + i - t0
+			b.idx[j] = int32(s.in + (ty-s.ty0)*m*k.wp + tx*m)
+			b.oidx[j] = int32(s.out + (ty-s.ty0)*m*k.wo + tx*m)
+		}
+		rows := s.ty1 - s.ty0 + 1
+		in += (rows*m + 2) * k.wp
+		out += rows * m * k.wo
+		b.segs = append(b.segs, s)
+		t = img*perImg + e
+	}
+	st.maxPad = max(st.maxPad, b.pad)
+	st.inLen = max(st.inLen, in)
+	st.outLen = max(st.outLen, out)
+	return b
+}
+
+func (k *winograd) newScratch(st *winoState) *winoScratch {
+	g := k.g
+	a2 := k.alpha * k.alpha
+	vstride := st.maxPad * g.C
+	sc := &winoScratch{
+		in:   tensor.Aligned(st.inLen),
+		out:  tensor.Aligned(st.outLen),
+		v:    tensor.Aligned(a2 * vstride),
+		mm:   tensor.Aligned(a2 * g.K * st.maxPad),
+		bsrc: make([]winoB, a2),
+	}
+	clear(sc.in[:k.alpha*k.wp]) // the zero area is never written again
+	return sc
+}
+
+// block runs the three stages on one block of tiles.
+func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
+	g := k.g
+	a2 := k.alpha * k.alpha
+	w := st.w
+	x, y := k.call.x, k.call.y
+	vstride := b.pad * g.C
+	groups := b.pad / asm.WinogradGroup
+	plane := g.H * g.W
+
+	// 1. Input transform, channel by channel.
+	for c := 0; c < g.C; c++ {
+		for _, s := range b.segs {
+			k.fillInput(sc.in[s.in:], x[(s.img*g.C+c)*plane:][:plane], s)
+		}
+		if w == asm.WinogradGroup {
+			asm.WinogradInput(k.m, sc.v[c*w:], vstride, g.C*w, sc.in, k.wp, b.idx, groups)
+		} else {
+			for s := 0; s < b.pad/w; s++ {
+				asm.WinogradInput(k.m, sc.v[(s*g.C+c)*w:], vstride, asm.WinogradGroup, sc.in, k.wp, b.idx[s*w:], w/asm.WinogradGroup)
+			}
+		}
+	}
+
+	// 2. The α² GEMMs: M[ξ] (K × nt, row stride pad) = U[ξ] · V[ξ].
+	mstride := g.K * b.pad
+	for xi := 0; xi < a2; xi++ {
+		src := &sc.bsrc[xi]
+		*src = winoB{v: sc.v[xi*vstride : (xi+1)*vstride], c: g.C, w: w}
+		k.u[xi].Gemm(b.nt, 1, src, 0, sc.mm[xi*mstride:], b.pad)
+	}
+
+	// 3. Output transform with bias and ReLU, channel by channel.
+	oplane := k.oh * k.ow
+	for ko := 0; ko < g.K; ko++ {
+		asm.WinogradOutput(k.m, sc.out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, groups, k.bias[ko], k.call.relu)
+		for _, s := range b.segs {
+			k.copyOutput(y[(s.img*g.K+ko)*oplane:][:oplane], sc.out[s.out:], s)
+		}
+	}
+}
+
+// fillInput copies the input rows under segment s's tile rows into dst (rows of
+// width wp), zero-padded: region row r, column q hold x[ty0·m+r−PadH][q−PadW].
+func (k *winograd) fillInput(dst, x []float32, s winoSeg) {
+	g := k.g
+	rows := (s.ty1-s.ty0+1)*k.m + 2
+	y0 := s.ty0*k.m - g.PadH
+	for r := 0; r < rows; r++ {
+		row := dst[r*k.wp : (r+1)*k.wp]
+		iy := y0 + r
+		if iy < 0 || iy >= g.H {
+			clear(row)
+			continue
+		}
+		clear(row[:g.PadW])
+		copy(row[g.PadW:], x[iy*g.W:(iy+1)*g.W])
+		clear(row[g.PadW+g.W:])
+	}
+}
+
+// copyOutput copies segment s's results from the output region src (rows of width
+// wo) into the output plane y, clipping partial tiles at the right and bottom edges.
+func (k *winograd) copyOutput(y, src []float32, s winoSeg) {
+	m, tw := k.m, k.tw
+	for ty := s.ty0; ty <= s.ty1; ty++ {
+		lo, hi := 0, tw
+		if ty == s.ty0 {
+			lo = s.a % tw
+		}
+		if ty == s.ty1 {
+			hi = (s.b-1)%tw + 1
+		}
+		c0, c1 := lo*m, min(hi*m, k.ow)
+		for i := 0; i < m; i++ {
+			oy := ty*m + i
+			if oy >= k.oh {
+				break
+			}
+			r := ((ty-s.ty0)*m + i) * k.wo
+			copy(y[oy*k.ow+c0:oy*k.ow+c1], src[r+c0:r+c1])
+		}
+	}
+}
+
+// PackB copies slivers of V[ξ]; when the GEMM's panel width is the layout's, each
+// sliver is one contiguous copy.
+func (s *winoB) PackB(dst []float32, k0, kc, j0, nc, nr int) {
+	if nr == s.w && j0%nr == 0 {
+		for j := 0; j < nc; j += nr {
+			src := ((j0+j)/nr*s.c + k0) * nr
+			copy(dst[j/nr*kc*nr:][:kc*nr], s.v[src:src+kc*nr])
+		}
+		return
+	}
+	for j := 0; j < nc; j += nr {
+		panel := dst[j/nr*kc*nr:][:kc*nr]
+		wd := min(nr, nc-j)
+		for p := 0; p < kc; p++ {
+			row := panel[p*nr : (p+1)*nr]
+			for q := 0; q < wd; q++ {
+				t := j0 + j + q
+				row[q] = s.v[(t/s.w*s.c+k0+p)*s.w+t%s.w]
+			}
+			clear(row[wd:])
+		}
+	}
+}
