@@ -153,8 +153,7 @@ func (l *Loader) Order(epoch int) []int {
 		perm[i] = i
 	}
 	if l.shuffle {
-		rng := rand.New(rand.NewPCG(mix(l.seed), mix(uint64(epoch)^0x5851f42d4c957f2d)))
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		shuffle(perm, rand.NewPCG(mix(l.seed), mix(uint64(epoch)^0x5851f42d4c957f2d)))
 	}
 	per := n / l.size
 	out := make([]int, per)
@@ -162,6 +161,26 @@ func (l *Loader) Order(epoch int) []int {
 		out[k] = perm[l.rank+k*l.size]
 	}
 	return out
+}
+
+// shuffle is a Fisher–Yates shuffle written out rather than rand.Shuffle, so that the
+// order of an epoch, which a resumed run relies on, cannot change with the Go release.
+// The PCG generator's output is fixed by its specification.
+func shuffle(perm []int, src *rand.PCG) {
+	for i := len(perm) - 1; i > 0; i-- {
+		j := int(boundedRand(src, uint64(i+1)))
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+}
+
+// boundedRand returns a uniform value in [0, n) by rejection, without modulo bias.
+func boundedRand(src *rand.PCG, n uint64) uint64 {
+	limit := -n % n // 2⁶⁴ mod n: values below it would be over-represented
+	for {
+		if v := src.Uint64(); v >= limit {
+			return v % n
+		}
+	}
 }
 
 // mix is SplitMix64's finaliser: it spreads nearby seeds over the whole state space.
