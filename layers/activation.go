@@ -146,13 +146,13 @@ func (l *Softmax) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 // with SetStep.
 type Dropout struct {
 	backendRef
-	p         float32
-	seed      uint64
-	step      uint64
-	training  bool
-	applied   bool // the last Forward drew a mask
-	mask      []float32
-	y, dx     *tensor.Tensor
+	p        float32
+	seed     uint64
+	step     uint64
+	training bool
+	applied  bool // the last Forward drew a mask
+	mask     []float32
+	y, dx    *tensor.Tensor
 }
 
 // NewDropout returns a dropout with drop probability p (0 ≤ p ≤ 1, checked by

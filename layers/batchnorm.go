@@ -21,7 +21,7 @@ type BatchNorm2d struct {
 	momentum float32
 	training bool
 
-	weight, bias                   *Param
+	weight, bias                    *Param
 	runMean, runVar, batchesTracked *Param
 
 	// Per-channel statistics of the last Forward (batch or running ones) and the

@@ -1,0 +1,295 @@
+package asm_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/govgg/govgg/asm"
+)
+
+// Tests of the layer kernels (relu, bias, bn, pool families). Every ISA path on this
+// machine runs each kernel on sizes 1…67 and a few large ones (past the 64 Ki chunk),
+// at start offsets 0–3, with sentinels around every output, and is compared with a
+// float64 reference of the documented loop; NaN and ±Inf cases are compared with the
+// pure-Go twin.
+
+const ewGuard = 17
+
+var ewSentinel = math.Float32frombits(0x7fbeef01) // a NaN payload no kernel produces
+
+func ewSizes() []int {
+	s := make([]int, 0, 72)
+	for n := 1; n <= 67; n++ {
+		s = append(s, n)
+	}
+	return append(s, 1000, 4099, 1<<16+7, 150001)
+}
+
+// ewBuf returns n floats at offset off inside a sentinel-padded buffer, and the buffer.
+func ewBuf(n, off int) (s, all []float32) {
+	all = make([]float32, n+off+2*ewGuard)
+	for i := range all {
+		all[i] = ewSentinel
+	}
+	return all[ewGuard+off : ewGuard+off+n], all
+}
+
+func ewCheckGuards(t *testing.T, what string, all []float32, n, off int) {
+	t.Helper()
+	for i, v := range all {
+		if (i < ewGuard+off || i >= ewGuard+off+n) && math.Float32bits(v) != math.Float32bits(ewSentinel) {
+			t.Fatalf("%s: wrote outside the slice at buffer index %d (slice is [%d,%d))", what, i, ewGuard+off, ewGuard+off+n)
+		}
+	}
+}
+
+func ewEachISA(t *testing.T, fn func(t *testing.T)) {
+	for _, isa := range asm.Supported() {
+		t.Run(isa.String(), func(t *testing.T) {
+			restore, err := asm.SetImpl(isa)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer restore()
+			fn(t)
+		})
+	}
+}
+
+func ewRand(r *rand.Rand, s []float32) {
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+}
+
+// ewClose reports whether got is within tol·(1+|want|) of want, or both are NaN.
+func ewClose(got float32, want float64, tol float64) bool {
+	if math.IsNaN(want) {
+		return got != got
+	}
+	if math.IsInf(want, 0) {
+		return float64(got) == want
+	}
+	return math.Abs(float64(got)-want) <= tol*(1+math.Abs(want))
+}
+
+// ewElementwise checks a kernel that maps nin input slices to one output slice
+// elementwise (the output may be written in place over input 0 when inPlace).
+func ewElementwise(t *testing.T, name string, nin int, inPlace bool, run func(out []float32, in [][]float32), ref func(in []float64) float64, tol float64) {
+	ewEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, uint64(nin)))
+		for _, n := range ewSizes() {
+			for off := 0; off < 4; off++ {
+				in := make([][]float32, nin)
+				alls := make([][]float32, nin)
+				for k := range in {
+					in[k], alls[k] = ewBuf(n, off)
+					ewRand(r, in[k])
+				}
+				in64 := make([][]float64, nin)
+				for k := range in {
+					in64[k] = make([]float64, n)
+					for i, v := range in[k] {
+						in64[k][i] = float64(v)
+					}
+				}
+				out, outAll := in[0], alls[0]
+				if !inPlace {
+					out, outAll = ewBuf(n, (off+1)%4)
+				}
+				run(out, in)
+				what := fmt.Sprintf("%s n=%d off=%d", name, n, off)
+				x := make([]float64, nin)
+				for i := range out {
+					for k := range x {
+						x[k] = in64[k][i]
+					}
+					if want := ref(x); !ewClose(out[i], want, tol) {
+						t.Fatalf("%s: element %d = %g, want %g (inputs %v)", what, i, out[i], want, x)
+					}
+				}
+				if inPlace {
+					ewCheckGuards(t, what, outAll, n, off)
+				} else {
+					ewCheckGuards(t, what, outAll, n, (off+1)%4)
+					for k := range alls {
+						ewCheckGuards(t, what+" input", alls[k], n, off)
+					}
+				}
+			}
+		}
+	})
+}
+
+// ewSpecials runs a kernel on inputs seeded with NaN, ±Inf, ±0 and checks every path
+// against the generic twin bit for bit on the special outputs.
+func ewSpecials(t *testing.T, name string, nin int, run func(out []float32, in [][]float32), tol float64) {
+	const n = 67
+	mk := func() (out []float32, in [][]float32) {
+		r := rand.New(rand.NewPCG(9, 9))
+		in = make([][]float32, nin)
+		for k := range in {
+			in[k] = make([]float32, n)
+			ewRand(r, in[k])
+			for i, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))} {
+				in[k][(i*13+k*5)%n] = v
+				in[k][(i*13+k*5+40)%n] = v
+			}
+		}
+		return make([]float32, n), in
+	}
+	restore, _ := asm.SetImpl(asm.Generic)
+	want, win := mk()
+	run(want, win)
+	restore()
+	ewEachISA(t, func(t *testing.T) {
+		got, in := mk()
+		run(got, in)
+		for i := range got {
+			w := float64(want[i])
+			if !ewClose(got[i], w, tol) {
+				t.Fatalf("%s: element %d = %g, twin has %g", name, i, got[i], w)
+			}
+		}
+	})
+}
+
+func TestReLUKernel(t *testing.T) {
+	run := func(out []float32, in [][]float32) { asm.ReLU(out, in[0]) }
+	ref := func(x []float64) float64 { return max(x[0], 0) }
+	ewElementwise(t, "ReLU", 1, false, run, ref, 0)
+	ewElementwise(t, "ReLU in place", 1, true, run, ref, 0)
+	ewSpecials(t, "ReLU", 1, run, 0)
+}
+
+func TestReLUNaN(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		for n := 1; n <= 40; n++ {
+			x := make([]float32, n)
+			x[n-1] = float32(math.NaN())
+			asm.ReLU(x, x)
+			if x[n-1] == x[n-1] {
+				t.Fatalf("n=%d: ReLU(NaN) = %g, want NaN like PyTorch", n, x[n-1])
+			}
+		}
+	})
+}
+
+func TestReLUBackwardKernel(t *testing.T) {
+	run := func(out []float32, in [][]float32) { asm.ReLUBackward(out, in[0], in[1]) }
+	ref := func(x []float64) float64 {
+		if x[1] <= 0 {
+			return 0
+		}
+		return x[0]
+	}
+	ewElementwise(t, "ReLUBackward", 2, false, run, ref, 0)
+	ewElementwise(t, "ReLUBackward in place", 2, true, run, ref, 0)
+	ewSpecials(t, "ReLUBackward", 2, run, 0)
+}
+
+func TestAddBiasKernel(t *testing.T) {
+	for _, relu := range []bool{false, true} {
+		name := fmt.Sprint("AddBias relu=", relu)
+		run := func(out []float32, in [][]float32) {
+			copy(out, in[0])
+			asm.AddBias(out, []float32{0.375}, len(out), relu)
+		}
+		ref := func(x []float64) float64 {
+			v := float64(float32(x[0] + 0.375))
+			if relu {
+				v = max(v, 0)
+			}
+			return v
+		}
+		ewElementwise(t, name, 1, false, run, ref, 0)
+		ewSpecials(t, name, 1, run, 0)
+	}
+}
+
+func TestAddBiasPlanes(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		const hw = 37
+		b := []float32{1, -2, 3}
+		x, all := ewBuf(len(b)*hw, 1)
+		for i := range x {
+			x[i] = float32(i % 5)
+		}
+		asm.AddBias(x, b, hw, true)
+		for i, v := range x {
+			if want := max(float32(i%5)+b[i/hw], 0); v != want {
+				t.Fatalf("x[%d] = %g, want %g", i, v, want)
+			}
+		}
+		ewCheckGuards(t, "AddBias planes", all, len(b)*hw, 1)
+	})
+}
+
+func TestScaleShiftKernel(t *testing.T) {
+	run := func(out []float32, in [][]float32) { asm.ScaleShift(out, in[0], 1.25, -0.5) }
+	ref := func(x []float64) float64 { return 1.25*x[0] - 0.5 }
+	ewElementwise(t, "ScaleShift", 1, false, run, ref, 1e-7)
+	ewElementwise(t, "ScaleShift in place", 1, true, run, ref, 1e-7)
+	ewSpecials(t, "ScaleShift", 1, run, 1e-7)
+}
+
+func TestAxpByCKernel(t *testing.T) {
+	run := func(out []float32, in [][]float32) { asm.AxpByC(out, in[0], in[1], 0.75, -1.5, 0.25) }
+	ref := func(x []float64) float64 { return 0.75*x[0] - 1.5*x[1] + 0.25 }
+	ewElementwise(t, "AxpByC", 2, false, run, ref, 2e-6)
+	ewElementwise(t, "AxpByC in place", 2, true, run, ref, 2e-6)
+	ewSpecials(t, "AxpByC", 2, run, 2e-6)
+}
+
+func TestSumSqSumDotKernels(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, n := range append([]int{0}, ewSizes()...) {
+			for off := 0; off < 4; off++ {
+				x, _ := ewBuf(n, off)
+				dy, _ := ewBuf(n, 3-off)
+				ewRand(r, x)
+				ewRand(r, dy)
+				for i := range x {
+					x[i] += 3 // a mean well away from 0, as batch-norm inputs have
+				}
+				var s, q, sd, sdx, mag float64
+				for i, v := range x {
+					s += float64(v)
+					q += float64(v) * float64(v)
+					sd += float64(dy[i])
+					sdx += float64(dy[i]) * float64(v)
+					mag += math.Abs(float64(dy[i]) * float64(v))
+				}
+				gs, gq := asm.SumSq(x)
+				gsd, gsdx := asm.SumDot(dy, x)
+				// float64 sums in another order: errors near 1e-16 relative to Σ|terms|.
+				tol := 1e-12 * (1 + q + mag)
+				if math.Abs(gs-s) > tol || math.Abs(gq-q) > tol || math.Abs(gsd-sd) > tol || math.Abs(gsdx-sdx) > tol {
+					t.Fatalf("n=%d off=%d: SumSq = %g, %g want %g, %g; SumDot = %g, %g want %g, %g", n, off, gs, gq, s, q, gsd, gsdx, sd, sdx)
+				}
+			}
+		}
+	})
+}
+
+func TestSumSqNaNInf(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		for n := 1; n <= 40; n++ {
+			x := make([]float32, n)
+			x[n-1] = float32(math.NaN())
+			if s, q := asm.SumSq(x); !math.IsNaN(s) || !math.IsNaN(q) {
+				t.Fatalf("n=%d: SumSq with a NaN = %g, %g", n, s, q)
+			}
+			x[n-1] = float32(math.Inf(-1))
+			if s, q := asm.SumSq(x); !math.IsInf(s, -1) || !math.IsInf(q, 1) {
+				t.Fatalf("n=%d: SumSq with -Inf = %g, %g", n, s, q)
+			}
+			if s, d := asm.SumDot(x, x); !math.IsInf(s, -1) || !math.IsInf(d, 1) {
+				t.Fatalf("n=%d: SumDot with -Inf = %g, %g", n, s, d)
+			}
+		}
+	})
+}
