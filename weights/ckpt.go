@@ -398,7 +398,7 @@ func loadCkptTensor(r io.ReaderAt, v ckptValue, d DType, buf []byte) (*tensor.Te
 		return t, buf, nil
 	}
 	dst := t.Data()
-	per := (1 << 20) / int(es)
+	per := min((1<<20)/int(es), len(dst))
 	if cap(buf) < per*int(es) {
 		buf = make([]byte, per*int(es))
 	}

@@ -273,7 +273,8 @@ func readPyTorchLegacy(r io.ReaderAt, size int64) (*File, error) {
 			return nil, fmt.Errorf("storage %q is not in the file", ref.key)
 		}
 		data := tensor.Aligned(int(ref.root))
-		_, err := readStream(bufio.NewReaderSize(io.NewSectionReader(r, off, ref.root*int64(ref.dtype.Size())), 1<<20), data, ref.dtype)
+		n := ref.root * int64(ref.dtype.Size())
+		_, err := readStream(bufio.NewReaderSize(io.NewSectionReader(r, off, n), int(min(n, 1<<20))), data, ref.dtype)
 		if err != nil {
 			return nil, fmt.Errorf("storage %q: %v", ref.key, err)
 		}

@@ -73,7 +73,7 @@ func readSafetensors(r io.ReaderAt, size int64) (*File, error) {
 func readConverted(r io.ReaderAt, off int64, dst []float32, d DType, buf []byte) ([]byte, error) {
 	const chunk = 1 << 20 // bytes
 	es := d.Size()
-	per := chunk / es
+	per := min(chunk/es, len(dst))
 	if cap(buf) < per*es {
 		buf = make([]byte, per*es)
 	}
