@@ -36,7 +36,7 @@ func gz(t *testing.T, b []byte) []byte {
 	return buf.Bytes()
 }
 
-func writeFile(t *testing.T, path string, b []byte) {
+func writeFile(t testing.TB, path string, b []byte) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -199,7 +199,7 @@ func TestCIFAR10(t *testing.T) {
 	}
 }
 
-func writeImage(t *testing.T, path string, m image.Image) {
+func writeImage(t testing.TB, path string, m image.Image) {
 	t.Helper()
 	var buf bytes.Buffer
 	var err error

@@ -15,6 +15,7 @@ type Image struct {
 
 	spare []float32 // the other half of a ping-pong pair
 	tmp   []float32 // resize's intermediate rows
+	taps  [2]filterTaps
 }
 
 // NewImage returns a zeroed h×w×c image.
@@ -116,51 +117,57 @@ func (i Interpolation) String() string {
 	return fmt.Sprintf("Interpolation(%d)", uint8(i))
 }
 
-// filterTaps holds, for each output position, the first source index and ntaps weights.
+// filterTaps holds, for each output position i, ntaps weights w[i·ntaps:] applied to
+// the sources start[i], start[i]+1, …. Every window lies inside the input, so loops
+// need no bounds tests; unused taps have weight 0.
 type filterTaps struct {
 	start []int
 	w     []float32
 	ntaps int
+	kw    []float64
 }
 
-// makeTaps computes the separable weights that resample in source positions to out, in
+// set computes the separable weights that resample in source positions to out, in
 // PIL's formulation: output i is centred at (i+0.5)·in/out in source coordinates, and
-// sources within the filter's support contribute tri((x+0.5-centre)/fs), normalised to
+// sources within the filter's support contribute tri((x+0.5−centre)/fs), normalised to
 // sum 1. With fs = 1 (no antialias) this is exactly half-pixel bilinear interpolation
-// with the edge clamping of torch and OpenCV.
-func makeTaps(in, out int, interp Interpolation) filterTaps {
+// with the edge clamping of torch and OpenCV, and at most 2 taps.
+func (t *filterTaps) set(in, out int, interp Interpolation) {
 	scale := float64(in) / float64(out)
 	fs := 1.0
 	if interp == BilinearAntialias && scale > 1 {
 		fs = scale
 	}
-	ntaps := int(math.Ceil(fs))*2 + 1
-	t := filterTaps{start: make([]int, out), w: make([]float32, out*ntaps), ntaps: ntaps}
-	var k [64]float64
-	kw := k[:0]
-	if ntaps > len(k) {
-		kw = make([]float64, 0, ntaps)
+	bounds := func(i int) (lo, hi int, centre float64) {
+		centre = (float64(i) + 0.5) * scale
+		lo = max(int(centre-fs+0.5), 0) // int truncates toward zero, as C and PIL do
+		hi = min(int(centre+fs+0.5), in)
+		return lo, hi, centre
 	}
+	t.ntaps = 1
 	for i := 0; i < out; i++ {
-		centre := (float64(i) + 0.5) * scale
-		lo := max(int(centre-fs+0.5), 0) // int truncates toward zero, as C and PIL do
-		hi := min(int(centre+fs+0.5), in)
-		kw = kw[:0]
+		lo, hi, _ := bounds(i)
+		t.ntaps = max(t.ntaps, hi-lo)
+	}
+	t.start = growInts(t.start, out)
+	t.w = grow(t.w, out*t.ntaps)
+	clear(t.w)
+	for i := 0; i < out; i++ {
+		lo, hi, centre := bounds(i)
+		t.kw = t.kw[:0]
 		sum := 0.0
 		for x := lo; x < hi; x++ {
-			v := 1 - math.Abs((float64(x)+0.5-centre)/fs)
-			if v < 0 {
-				v = 0
-			}
-			kw = append(kw, v)
+			v := max(1-math.Abs((float64(x)+0.5-centre)/fs), 0)
+			t.kw = append(t.kw, v)
 			sum += v
 		}
-		t.start[i] = lo
-		for j, v := range kw {
-			t.w[i*ntaps+j] = float32(v / sum)
+		// Shift windows that would run past the end left, padding with zero weights in front.
+		shift := max(lo+t.ntaps-in, 0)
+		t.start[i] = lo - shift
+		for j, v := range t.kw {
+			t.w[i*t.ntaps+shift+j] = float32(v / sum)
 		}
 	}
-	return t
 }
 
 // resizeRegion makes the image its h×w window at (top, left), resampled to oh×ow. The
@@ -168,43 +175,101 @@ func makeTaps(in, out int, interp Interpolation) filterTaps {
 // resizing does.
 func (m *Image) resizeRegion(top, left, h, w, oh, ow int, interp Interpolation) {
 	c := m.C
-	tx := makeTaps(w, ow, interp)
-	ty := makeTaps(h, oh, interp)
-	// Horizontal pass over the window's rows into tmp (h × ow × c).
-	m.tmp = grow(m.tmp, h*ow*c)
-	for y := 0; y < h; y++ {
+	tx, ty := &m.taps[0], &m.taps[1]
+	tx.set(w, ow, interp)
+	ty.set(h, oh, interp)
+	// Horizontal pass into tmp, over the rows the vertical pass reads (r0 … r1−1 of the window).
+	r0, r1 := ty.start[0], ty.start[oh-1]+ty.ntaps
+	rowLen := ow * c
+	m.tmp = grow(m.tmp, (r1-r0)*rowLen)
+	for y := r0; y < r1; y++ {
 		src := m.Pix[((top+y)*m.W+left)*c : ((top+y)*m.W+left+w)*c]
-		dst := m.tmp[y*ow*c : (y+1)*ow*c]
-		for ox := 0; ox < ow; ox++ {
-			wts := tx.w[ox*tx.ntaps : (ox+1)*tx.ntaps]
-			base := tx.start[ox] * c
-			for ch := 0; ch < c; ch++ {
-				var acc float32
-				for j, wt := range wts {
-					if wt != 0 {
-						acc += wt * src[base+j*c+ch]
-					}
-				}
-				dst[ox*c+ch] = acc
-			}
+		dst := m.tmp[(y-r0)*rowLen : (y-r0+1)*rowLen]
+		switch {
+		case c == 3 && tx.ntaps == 2:
+			horizontal3x2(dst, src, tx)
+		case c == 3:
+			horizontal3(dst, src, tx)
+		default:
+			horizontalN(dst, src, tx, c)
 		}
 	}
 	// Vertical pass: each output row is a weighted sum of whole tmp rows.
 	out := m.output(oh, ow, c)
-	rowLen := ow * c
 	for oy := 0; oy < oh; oy++ {
 		dst := out[oy*rowLen : (oy+1)*rowLen]
-		clear(dst)
 		wts := ty.w[oy*ty.ntaps : (oy+1)*ty.ntaps]
-		for j, wt := range wts {
-			if wt == 0 {
-				continue
+		row := func(j int) []float32 {
+			r := ty.start[oy] + j - r0
+			return m.tmp[r*rowLen : (r+1)*rowLen]
+		}
+		if ty.ntaps == 2 {
+			a, b, wa, wb := row(0), row(1), wts[0], wts[1]
+			b = b[:len(a)]
+			dst = dst[:len(a)]
+			for i := range a {
+				dst[i] = wa*a[i] + wb*b[i]
 			}
-			src := m.tmp[(ty.start[oy]+j)*rowLen : (ty.start[oy]+j+1)*rowLen]
-			for i, v := range src {
-				dst[i] += wt * v
+			continue
+		}
+		a, wa := row(0), wts[0]
+		dst = dst[:len(a)]
+		for i := range a {
+			dst[i] = wa * a[i]
+		}
+		for j := 1; j < ty.ntaps; j++ {
+			if wt := wts[j]; wt != 0 {
+				b := row(j)[:len(dst)]
+				for i := range dst {
+					dst[i] += wt * b[i]
+				}
 			}
 		}
 	}
 	m.commit(oh, ow, c)
+}
+
+// horizontal3x2 is the horizontal pass for RGB with two taps (bilinear, no antialias).
+func horizontal3x2(dst, src []float32, t *filterTaps) {
+	for ox := 0; ox < len(dst)/3; ox++ {
+		s := src[3*t.start[ox] : 3*t.start[ox]+6 : 3*t.start[ox]+6]
+		w0, w1 := t.w[2*ox], t.w[2*ox+1]
+		d := dst[3*ox : 3*ox+3 : 3*ox+3]
+		d[0] = w0*s[0] + w1*s[3]
+		d[1] = w0*s[1] + w1*s[4]
+		d[2] = w0*s[2] + w1*s[5]
+	}
+}
+
+// horizontal3 is the horizontal pass for RGB with any number of taps.
+func horizontal3(dst, src []float32, t *filterTaps) {
+	n := t.ntaps
+	for ox := 0; ox < len(dst)/3; ox++ {
+		s := src[3*t.start[ox] : 3*(t.start[ox]+n)]
+		var r, g, b float32
+		for j, wt := range t.w[ox*n : (ox+1)*n] {
+			p := s[3*j : 3*j+3 : 3*j+3]
+			r += wt * p[0]
+			g += wt * p[1]
+			b += wt * p[2]
+		}
+		d := dst[3*ox : 3*ox+3 : 3*ox+3]
+		d[0], d[1], d[2] = r, g, b
+	}
+}
+
+// horizontalN is the horizontal pass for any number of channels.
+func horizontalN(dst, src []float32, t *filterTaps, c int) {
+	n := t.ntaps
+	for ox := 0; ox < len(dst)/c; ox++ {
+		wts := t.w[ox*n : (ox+1)*n]
+		base := t.start[ox] * c
+		for ch := 0; ch < c; ch++ {
+			var acc float32
+			for j, wt := range wts {
+				acc += wt * src[base+j*c+ch]
+			}
+			dst[ox*c+ch] = acc
+		}
+	}
 }

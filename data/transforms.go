@@ -146,7 +146,17 @@ func (t ColorJitter) Apply(m *Image, rng *rand.Rand) error {
 	return nil
 }
 
-func clamp255(v float32) float32 { return min(max(v, 0), 255) }
+// clamp255 clamps to [0, 255]. Plain comparisons: the min and max builtins also order
+// NaNs and signed zeros, which costs a lot in these loops.
+func clamp255(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 255 {
+		return 255
+	}
+	return v
+}
 
 // AdjustBrightness scales every pixel by f and clamps to 0–255.
 func AdjustBrightness(m *Image, f float32) {
