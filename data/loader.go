@@ -98,6 +98,9 @@ type Loader struct {
 	workers, prefetch int
 	rank, size        int
 	c, h, w           int // sample shape after the transform
+
+	mu    sync.Mutex
+	slots []*slot // batch buffers returned by closed iterations, for the next epoch
 }
 
 // NewLoader returns a loader over ds. It runs the transform once on sample 0 to learn
@@ -203,7 +206,8 @@ type Batch struct {
 }
 
 // Iter is one pass over an epoch's batches. Its goroutines stop at the end of the epoch,
-// on Close, or when the context is done; call Close in any case.
+// on Close, or when the context is done; call Close in any case, which also lets the
+// next epoch reuse the batch buffers. An Iter is used by one goroutine.
 type Iter struct {
 	l      *Loader
 	ctx    context.Context
@@ -252,9 +256,16 @@ func (l *Loader) Epoch(ctx context.Context, epoch, step int) (*Iter, error) {
 		ready: make(chan *pending, l.prefetch+1),
 		free:  make(chan *slot, l.prefetch+1),
 	}
+	l.mu.Lock()
 	for range l.prefetch + 1 {
-		it.free <- &slot{full: tensor.New(l.batch, l.c, l.h, l.w)}
+		if n := len(l.slots); n > 0 {
+			it.free <- l.slots[n-1]
+			l.slots = l.slots[:n-1]
+		} else {
+			it.free <- &slot{full: tensor.New(l.batch, l.c, l.h, l.w)}
+		}
 	}
+	l.mu.Unlock()
 	jobs := make(chan job, l.batch)
 	it.wg.Add(1 + l.workers)
 	go it.dispatch(jobs, order, epoch, step, steps)
@@ -362,21 +373,48 @@ func (it *Iter) Next() (*Batch, error) {
 		it.err = it.ctx.Err()
 		return nil, it.err
 	}
+	it.cur = p
 	if p.err != nil {
 		it.err = p.err
 		it.cancel()
 		return nil, it.err
 	}
-	it.cur = p
 	return &p.slot.batch, nil
 }
 
-// Close stops the iteration and waits for its goroutines to exit.
+// Close stops the iteration, waits for its goroutines to exit, and keeps the batch
+// buffers for the loader's next epoch. Close may be called more than once.
 func (it *Iter) Close() error {
 	it.cancel()
 	it.wg.Wait()
+	if it.err == nil {
+		it.err = errClosed
+	}
+	var back []*slot
+	if it.cur != nil {
+		back = append(back, it.cur.slot)
+		it.cur = nil
+	}
+	for {
+		select {
+		case s := <-it.free:
+			back = append(back, s)
+			continue
+		default:
+		}
+		break
+	}
+	// Slots of batches still queued in ready were never handed out; take them too.
+	for p := range it.ready {
+		back = append(back, p.slot)
+	}
+	it.l.mu.Lock()
+	it.l.slots = append(it.l.slots, back...)
+	it.l.mu.Unlock()
 	return nil
 }
+
+var errClosed = errors.New("data: iteration closed")
 
 // worker holds one goroutine's reusable image and random generator.
 type worker struct {

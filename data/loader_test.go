@@ -373,3 +373,44 @@ func TestOrderIsPinned(t *testing.T) {
 }
 
 func newPCGForTest() *rand.PCG { return rand.NewPCG(123, 456) }
+
+func TestLoaderReusesBuffers(t *testing.T) {
+	l, err := NewLoader(newSynth(40, 4, 4, 3), WithBatchSize(8), WithPrefetch(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buffers := func(epoch int) map[*float32]bool {
+		seen := map[*float32]bool{}
+		it, err := l.Epoch(context.Background(), epoch, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			b, err := it.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[&b.Images.Data()[0]] = true
+		}
+		it.Close()
+		if err := it.Close(); err != nil { // a second Close is harmless
+			t.Fatal(err)
+		}
+		if _, err := it.Next(); err == nil {
+			t.Error("Next after Close succeeded")
+		}
+		return seen
+	}
+	first, second := buffers(0), buffers(1)
+	if len(first) > 3 {
+		t.Errorf("%d batch buffers for prefetch 2, want ≤ 3", len(first))
+	}
+	for p := range second {
+		if !first[p] {
+			t.Error("epoch 1 allocated a new batch buffer instead of reusing epoch 0's")
+		}
+	}
+}
