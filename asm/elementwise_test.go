@@ -293,3 +293,127 @@ func TestSumSqNaNInf(t *testing.T) {
 		}
 	})
 }
+
+// refMaxPool2x2 is the float64-free reference of MaxPool2x2 for one plane, in
+// PyTorch's scan order.
+func refMaxPool2x2(x []float32, h, w int) ([]float32, []int32) {
+	oh, ow := h/2, w/2
+	y, idx := make([]float32, oh*ow), make([]int32, oh*ow)
+	for i := 0; i < oh; i++ {
+		for j := 0; j < ow; j++ {
+			m, k := float32(math.Inf(-1)), (2*i)*w+2*j
+			for r := 2 * i; r < 2*i+2; r++ {
+				for c := 2 * j; c < 2*j+2; c++ {
+					if v := x[r*w+c]; v > m || v != v {
+						m, k = v, r*w+c
+					}
+				}
+			}
+			y[i*ow+j], idx[i*ow+j] = m, int32(k)
+		}
+	}
+	return y, idx
+}
+
+func poolShapes() [][2]int {
+	var s [][2]int
+	for _, h := range []int{2, 3, 5} {
+		for w := 2; w <= 70; w++ {
+			s = append(s, [2]int{h, w})
+		}
+	}
+	return append(s, [2]int{224, 224}, [2]int{112, 112}, [2]int{56, 56}, [2]int{28, 28}, [2]int{14, 14}, [2]int{7, 7}, [2]int{9, 601}, [2]int{600, 9})
+}
+
+func TestMaxPool2x2Kernel(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for _, hw := range poolShapes() {
+			h, w := hw[0], hw[1]
+			for off := 0; off < 4; off++ {
+				n := (h / 2) * (w / 2)
+				x, xall := ewBuf(h*w, off)
+				ewRand(r, x)
+				// Ties: some windows hold repeated values.
+				for i := 0; i+1 < len(x); i += 7 {
+					x[i+1] = x[i]
+				}
+				y, yall := ewBuf(n, 3-off)
+				idxAll := make([]int32, n+2*ewGuard)
+				for i := range idxAll {
+					idxAll[i] = -7
+				}
+				idx := idxAll[ewGuard : ewGuard+n]
+				asm.MaxPool2x2(y, idx, x, h, w)
+				wy, widx := refMaxPool2x2(x, h, w)
+				for i := range wy {
+					if y[i] != wy[i] || idx[i] != widx[i] {
+						t.Fatalf("%d×%d off=%d: output %d = %g at %d, want %g at %d", h, w, off, i, y[i], idx[i], wy[i], widx[i])
+					}
+				}
+				what := fmt.Sprintf("MaxPool2x2 %d×%d off=%d", h, w, off)
+				ewCheckGuards(t, what, yall, n, 3-off)
+				ewCheckGuards(t, what+" input", xall, h*w, off)
+				for i, v := range idxAll {
+					if (i < ewGuard || i >= ewGuard+n) && v != -7 {
+						t.Fatalf("%s: index written outside the slice at %d", what, i)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestMaxPool2x2NaN(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		const h, w = 4, 70
+		nan := float32(math.NaN())
+		for pos := 0; pos < h*w; pos += 3 {
+			x := make([]float32, h*w)
+			for i := range x {
+				x[i] = float32(i % 11)
+			}
+			x[pos] = nan
+			if pos+1 < len(x) && pos%5 == 0 {
+				x[pos+1] = nan // two NaNs in a window: the later one is reported
+			}
+			y, idx := make([]float32, h*w/4), make([]int32, h*w/4)
+			asm.MaxPool2x2(y, idx, x, h, w)
+			wy, widx := refMaxPool2x2(x, h, w)
+			for i := range wy {
+				if (y[i] != y[i]) != (wy[i] != wy[i]) || (wy[i] == wy[i] && y[i] != wy[i]) || idx[i] != widx[i] {
+					t.Fatalf("NaN at %d: output %d = %g at %d, want %g at %d", pos, i, y[i], idx[i], wy[i], widx[i])
+				}
+			}
+		}
+	})
+}
+
+func TestMaxPool2x2BackwardKernel(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, hw := range poolShapes() {
+			h, w := hw[0], hw[1]
+			n := (h / 2) * (w / 2)
+			x := make([]float32, h*w)
+			ewRand(r, x)
+			_, idx := refMaxPool2x2(x, h, w)
+			for off := 0; off < 4; off++ {
+				dy, _ := ewBuf(n, off)
+				ewRand(r, dy)
+				dx, dxall := ewBuf(h*w, 3-off)
+				asm.MaxPool2x2Backward(dx, idx, dy, h, w)
+				want := make([]float32, h*w)
+				for o, k := range idx {
+					want[k] += dy[o]
+				}
+				for i := range want {
+					if dx[i] != want[i] {
+						t.Fatalf("%d×%d off=%d: dx[%d] = %g, want %g", h, w, off, i, dx[i], want[i])
+					}
+				}
+				ewCheckGuards(t, fmt.Sprintf("MaxPool2x2Backward %d×%d off=%d", h, w, off), dxall, h*w, 3-off)
+			}
+		}
+	})
+}

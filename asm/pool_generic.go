@@ -4,12 +4,17 @@ package asm
 // rows output rows of ow outputs: output row r reads input rows 2r and 2r+1 of x
 // (row stride w); base is the plane index of x[0], added to the recorded indices.
 func maxPool2x2Generic(y []float32, idx []int32, x []float32, base int32, w, rows, ow int) {
+	maxPool2x2Cols(y, idx, x, base, w, rows, ow, 0)
+}
+
+// maxPool2x2Cols is maxPool2x2Generic for output columns j0 … ow−1 only.
+func maxPool2x2Cols(y []float32, idx []int32, x []float32, base int32, w, rows, ow, j0 int) {
 	for r := 0; r < rows; r++ {
 		r0 := x[2*r*w : 2*r*w+2*ow]
 		r1 := x[(2*r+1)*w : (2*r+1)*w+2*ow]
 		i0 := base + int32(2*r*w)
 		yr, ir := y[r*ow:(r+1)*ow], idx[r*ow:(r+1)*ow]
-		for j := range yr {
+		for j := j0; j < ow; j++ {
 			m, k := r0[2*j], i0+int32(2*j)
 			if v := r0[2*j+1]; v > m || v != v {
 				m, k = v, i0+int32(2*j+1)
