@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -23,7 +24,7 @@ func idxBytes(dims []int, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-func gz(t *testing.T, b []byte) []byte {
+func gz(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -349,5 +350,52 @@ func TestEmbeddedFashionMNIST(t *testing.T) {
 				t.Errorf("%s[%d]: label %d, want %d", c.split, i, s.Label, want)
 			}
 		}
+	}
+}
+
+// FuzzReadIDX checks that no header or payload makes the IDX reader panic, and that
+// what it accepts is consistent.
+func FuzzReadIDX(f *testing.F) {
+	images, labels := tinyIDX(3)
+	f.Add(images, 3)
+	f.Add(labels, 1)
+	f.Add(gz(f, images), 3)
+	f.Add([]byte{0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 3)
+	f.Add([]byte{0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1}, 3)
+	f.Fuzz(func(t *testing.T, b []byte, ndims int) {
+		ndims = 1 + (ndims&3)%3
+		dims, payload, err := readIDX(bytes.NewReader(b), ndims)
+		if err != nil {
+			return
+		}
+		n := 1
+		for _, d := range dims {
+			n *= d
+		}
+		if len(dims) != ndims || len(payload) != n {
+			t.Fatalf("accepted dims %v with %d bytes", dims, len(payload))
+		}
+	})
+}
+
+func TestImageFolderRefusesHugeImage(t *testing.T) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the IHDR chunk (after the 8-byte signature and 8-byte chunk header) to
+	// claim 20000×20000 pixels, fixing its CRC so the header decodes.
+	b := buf.Bytes()
+	binary.BigEndian.PutUint32(b[16:], 20000)
+	binary.BigEndian.PutUint32(b[20:], 20000)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "c", "bomb.png"), b)
+	ds, err := OpenImageFolder(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ds.Get(0); err == nil || !strings.Contains(err.Error(), "bomb.png") || !strings.Contains(err.Error(), "20000×20000") {
+		t.Errorf("huge image: %v", err)
 	}
 }

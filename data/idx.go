@@ -158,30 +158,32 @@ func readIDX(r io.Reader, ndims int) ([]int, []uint8, error) {
 		return nil, nil, fmt.Errorf("truncated IDX header: %w", err)
 	}
 	dims := make([]int, ndims)
-	size := 1
+	size := uint64(1)
 	for i := range dims {
-		dims[i] = int(binary.BigEndian.Uint32(hdr[4*i:]))
-		if i > 0 && dims[i] == 0 {
+		d := uint64(binary.BigEndian.Uint32(hdr[4*i:]))
+		dims[i] = int(d)
+		if i > 0 && d == 0 {
 			return nil, nil, fmt.Errorf("dimension %d is 0", i)
 		}
-		if dims[i] > maxIDXBytes || size*dims[i] > maxIDXBytes {
-			return nil, nil, fmt.Errorf("dimensions %v announce more than %d bytes", dims[:i+1], maxIDXBytes)
+		if d > maxIDXBytes || size*d > maxIDXBytes { // both ≤ 2³², so the product cannot overflow
+			return nil, nil, fmt.Errorf("dimensions %v announce more than %d bytes", dims[:i+1], uint64(maxIDXBytes))
 		}
-		size *= dims[i]
+		size *= d
 	}
 	// ReadAll grows with the data, so a lying header cannot force a huge allocation.
 	payload, err := io.ReadAll(io.LimitReader(r, int64(size)+1))
+	n := int(size)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, nil, fmt.Errorf("truncated: %d of %d data bytes", len(payload), size)
+			return nil, nil, fmt.Errorf("truncated: %d of %d data bytes", len(payload), n)
 		}
 		return nil, nil, err
 	}
 	switch {
-	case len(payload) < size:
-		return nil, nil, fmt.Errorf("truncated: %d of %d data bytes for dimensions %v", len(payload), size, dims)
-	case len(payload) > size:
-		return nil, nil, fmt.Errorf("trailing bytes after the %d data bytes of dimensions %v", size, dims)
+	case len(payload) < n:
+		return nil, nil, fmt.Errorf("truncated: %d of %d data bytes for dimensions %v", len(payload), n, dims)
+	case len(payload) > n:
+		return nil, nil, fmt.Errorf("trailing bytes after the %d data bytes of dimensions %v", n, dims)
 	}
 	return dims, payload, nil
 }

@@ -102,6 +102,13 @@ func (d *ImageFolder) Get(i int) (Sample, error) {
 	if err != nil {
 		return Sample{}, fmt.Errorf("data: %w", err)
 	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return Sample{}, fmt.Errorf("data: decoding %s: %w", path, err)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > maxImagePixels {
+		return Sample{}, fmt.Errorf("data: %s: %d×%d image exceeds %d pixels (decompression bomb?)", path, cfg.Width, cfg.Height, maxImagePixels)
+	}
 	m, _, err := image.Decode(bytes.NewReader(b))
 	if err != nil {
 		return Sample{}, fmt.Errorf("data: decoding %s: %w", path, err)
@@ -112,6 +119,10 @@ func (d *ImageFolder) Get(i int) (Sample, error) {
 	}
 	return Sample{Pix: pix, H: h, W: w, C: 3, Label: d.labels[i]}, nil
 }
+
+// maxImagePixels is PIL's limit beyond which Image.open refuses a file as a likely
+// decompression bomb (2 × MAX_IMAGE_PIXELS).
+const maxImagePixels = 2 * 89478485
 
 // toRGB converts a decoded image to HWC RGB bytes, with fast paths for the types the
 // JPEG and PNG decoders return most often.
