@@ -55,7 +55,18 @@ type region struct {
 	done      chan struct{}
 }
 
-var regionPool = sync.Pool{New: func() any { return &region{done: make(chan struct{}, 1)} }}
+// regionPool holds a fixed set of regions, made at start-up, so that no call
+// allocates even when helpers lag (each late helper pins the region it was sent).
+// A call that finds none free runs on its caller.
+var regionPool freeList[region]
+
+const numRegions = 64
+
+func init() {
+	for range numRegions {
+		regionPool.put(&region{done: make(chan struct{}, 1)})
+	}
+}
 
 // pool is the set of persistent helper goroutines.
 var pool struct {
@@ -108,7 +119,7 @@ func (rg *region) work() (last bool) {
 func (rg *region) release() {
 	if rg.refs.Add(-1) == 0 {
 		rg.r = nil
-		regionPool.Put(rg)
+		regionPool.put(rg)
 	}
 }
 
@@ -129,7 +140,11 @@ func parallelRun(n, grain int, r chunkRunner) {
 	helpers := min(t-1, nchunks-1, maxHelpers)
 	ensureHelpers(helpers)
 
-	rg := regionPool.Get().(*region)
+	rg := regionPool.tryGet()
+	if rg == nil {
+		r.run(0, n)
+		return
+	}
 	rg.r, rg.n, rg.chunk = r, int64(n), int64(chunk)
 	rg.next.Store(0)
 	rg.remaining.Store(int64(n))

@@ -331,6 +331,19 @@ func (f *freeList[T]) get() *T {
 	return new(T)
 }
 
+// tryGet returns a recycled object, or nil if there is none.
+func (f *freeList[T]) tryGet() *T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.items)
+	if n == 0 {
+		return nil
+	}
+	x := f.items[n-1]
+	f.items = f.items[:n-1]
+	return x
+}
+
 func (f *freeList[T]) put(x *T) {
 	f.mu.Lock()
 	f.items = append(f.items, x)
