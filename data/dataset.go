@@ -53,6 +53,7 @@ var CIFAR10Classes = []string{
 //	"mnist"                IDX files in dir, split "train" or "test"
 //	"fashion_mnist"        IDX files in dir, split "train" or "test"
 //	"cifar10"              CIFAR-10 binary batches in dir, split "train" or "test"
+//	"cifar100"             CIFAR-100 binary files in dir, split "train" or "test"
 //
 // For the IDX and CIFAR formats the split "val" means "test", since those datasets ship
 // no separate validation set and MindCV's default --val_split is "val".
@@ -66,8 +67,10 @@ func Open(name, dir, split string) (Dataset, error) {
 		return OpenMNIST(dir, split, FashionMNISTClasses)
 	case "cifar10":
 		return OpenCIFAR10(dir, split)
+	case "cifar100":
+		return OpenCIFAR100(dir, split)
 	}
-	return nil, fmt.Errorf("data: unknown dataset %q (want imagenet, mnist, fashion_mnist or cifar10)", name)
+	return nil, fmt.Errorf("data: unknown dataset %q (want imagenet, mnist, fashion_mnist, cifar10 or cifar100)", name)
 }
 
 // trainOrTest maps a split name onto the two splits of IDX and CIFAR datasets.
@@ -79,4 +82,37 @@ func trainOrTest(split string) (train bool, err error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("data: unknown split %q (want train or test)", split)
+}
+
+// Subset returns the samples of ds at indices, in that order: for MindCV's
+// --num_samples, quick runs on part of a dataset, or hand-made splits.
+func Subset(ds Dataset, indices []int) (Dataset, error) {
+	for k, i := range indices {
+		if i < 0 || i >= ds.Len() {
+			return nil, fmt.Errorf("data: Subset index %d (position %d) out of range [0, %d)", i, k, ds.Len())
+		}
+	}
+	return &subset{ds: ds, idx: append([]int(nil), indices...)}, nil
+}
+
+type subset struct {
+	ds  Dataset
+	idx []int
+}
+
+func (s *subset) Len() int          { return len(s.idx) }
+func (s *subset) Classes() []string { return s.ds.Classes() }
+
+func (s *subset) Get(i int) (Sample, error) {
+	if i < 0 || i >= len(s.idx) {
+		return Sample{}, fmt.Errorf("data: Subset: index %d out of range [0, %d)", i, len(s.idx))
+	}
+	return s.ds.Get(s.idx[i])
+}
+
+func (s *subset) Source(i int) string {
+	if i < 0 || i >= len(s.idx) {
+		return fmt.Sprintf("subset[%d]", i)
+	}
+	return source(s.ds, s.idx[i])
 }

@@ -399,3 +399,47 @@ func TestImageFolderRefusesHugeImage(t *testing.T) {
 		t.Errorf("huge image: %v", err)
 	}
 }
+
+func TestCIFAR100(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "cifar-100-binary")
+	rec := func(coarse, fine int) []byte {
+		r := cifarRecordBytes(fine)
+		return append([]byte{byte(coarse)}, r...) // coarse, fine, pixels
+	}
+	writeFile(t, filepath.Join(dir, "train.bin"), append(rec(3, 77), rec(19, 99)...))
+	writeFile(t, filepath.Join(dir, "test.bin"), rec(0, 100))
+	ds, err := Open("cifar100", root, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := ds.Get(1)
+	if ds.Len() != 2 || len(ds.Classes()) != 100 || s.Label != 99 || s.Pix[3*5+2] != byte(99+3*5+2) {
+		t.Fatalf("Len %d, %d classes, label %d", ds.Len(), len(ds.Classes()), s.Label)
+	}
+	if _, err := Open("cifar100", root, "test"); err == nil || !strings.Contains(err.Error(), "label 100") {
+		t.Errorf("fine label 100: %v", err)
+	}
+}
+
+func TestSubset(t *testing.T) {
+	images, labels := tinyIDX(10)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "i"), images)
+	writeFile(t, filepath.Join(dir, "l"), labels)
+	ds, err := OpenIDX(filepath.Join(dir, "i"), filepath.Join(dir, "l"), MNISTClasses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := Subset(ds, []int{7, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := sub.Get(0)
+	if sub.Len() != 2 || s.Label != 7 || s.Pix[0] != 70 || !strings.HasSuffix(sub.(Sourcer).Source(1), "i[2]") {
+		t.Fatalf("subset: Len %d, sample 0 label %d", sub.Len(), s.Label)
+	}
+	if _, err := Subset(ds, []int{10}); err == nil {
+		t.Error("index 10 of 10 accepted")
+	}
+}

@@ -4,7 +4,8 @@
 //
 //   - IDX (MNIST, Fashion-MNIST): the four files train-images-idx3-ubyte,
 //     train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or gzip;
-//   - CIFAR-10 binary: data_batch_1.bin … data_batch_5.bin, test_batch.bin, batches.meta.txt;
+//   - CIFAR-10 binary: data_batch_1.bin … data_batch_5.bin, test_batch.bin, batches.meta.txt
+//     (and CIFAR-100 binary: train.bin, test.bin, fine_label_names.txt);
 //   - ImageFolder: root/<split>/<class>/*.{jpg,jpeg,png}, classes sorted by name, images
 //     decoded lazily (the layout MindCV and torchvision use for ImageNet).
 //
