@@ -95,7 +95,7 @@ type winoSeg struct {
 // winoScratch is one worker's buffers.
 type winoScratch struct {
 	in, out []float32 // input and output regions
-	v, mm   []float32 // V (α² slots of vstride) and M (α² slots of K·pad)
+	v, mm   []float32 // V (α² slots of slotStride(pad·C)) and M (of slotStride(K·pad))
 	bsrc    []winoB   // per ξ, the GEMM's view of V[ξ]
 }
 
@@ -270,12 +270,12 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 func (k *winograd) newScratch(st *winoState) *winoScratch {
 	g := k.g
 	a2 := k.alpha * k.alpha
-	vstride := st.maxPad * g.C
+	vstride := slotStride(st.maxPad * g.C)
 	sc := &winoScratch{
 		in:   tensor.Aligned(st.inLen),
 		out:  tensor.Aligned(st.outLen),
 		v:    tensor.Aligned(a2 * vstride),
-		mm:   tensor.Aligned(a2 * g.K * st.maxPad),
+		mm:   tensor.Aligned(a2 * slotStride(g.K*st.maxPad)),
 		bsrc: make([]winoB, a2),
 	}
 	clear(sc.in[:k.alpha*k.wp]) // the zero area is never written again
@@ -288,7 +288,7 @@ func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
 	a2 := k.alpha * k.alpha
 	w := st.w
 	x, y := k.call.x, k.call.y
-	vstride := b.pad * g.C
+	vstride := slotStride(b.pad * g.C)
 	groups := b.pad / asm.WinogradGroup
 	plane := g.H * g.W
 
@@ -307,10 +307,10 @@ func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
 	}
 
 	// 2. The α² GEMMs: M[ξ] (K × nt, row stride pad) = U[ξ] · V[ξ].
-	mstride := g.K * b.pad
+	mstride := slotStride(g.K * b.pad)
 	for xi := 0; xi < a2; xi++ {
 		src := &sc.bsrc[xi]
-		*src = winoB{v: sc.v[xi*vstride : (xi+1)*vstride], c: g.C, w: w}
+		*src = winoB{v: sc.v[xi*vstride : xi*vstride+b.pad*g.C], c: g.C, w: w}
 		k.u[xi].Gemm(b.nt, 1, src, 0, sc.mm[xi*mstride:], b.pad)
 	}
 
@@ -322,6 +322,13 @@ func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
 			k.copyOutput(y[(s.img*g.K+ko)*oplane:][:oplane], sc.out[s.out:], s)
 		}
 	}
+}
+
+// slotStride returns the distance between the α² slots of V or M holding n floats:
+// n rounded to a cache line plus one, so that the slots a transform touches together
+// do not all map to the same L1 set (n·4 is often a multiple of 4 KiB).
+func slotStride(n int) int {
+	return (n+15)/16*16 + 16
 }
 
 // fillInput copies the input rows under segment s's tile rows into dst (rows of
