@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -441,5 +442,51 @@ func TestSubset(t *testing.T) {
 	}
 	if _, err := Subset(ds, []int{10}); err == nil {
 		t.Error("index 10 of 10 accepted")
+	}
+}
+
+// TestJPEGAgainstPIL compares Go's JPEG decoding plus ycbcrToRGB with PIL's (libjpeg)
+// on the JPEGs made by testdata/make_jpeg_fixture.py. With libjpeg's fancy chroma
+// upsampling the only difference left is the inverse DCT's rounding.
+func TestJPEGAgainstPIL(t *testing.T) {
+	for _, name := range []string{"photo420", "photo420odd", "photo422", "photo444"} {
+		root := t.TempDir()
+		b, err := os.ReadFile("testdata/" + name + ".jpg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(root, "c", name+".jpg"), b)
+		ds, err := OpenImageFolder(root, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ds.Get(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open("testdata/" + name + "_pil.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, h, w := toRGB(ref)
+		if s.H != h || s.W != w {
+			t.Fatalf("%s: Go decodes %d×%d, PIL %d×%d", name, s.H, s.W, h, w)
+		}
+		var sum, worst float64
+		for i := range want {
+			d := math.Abs(float64(s.Pix[i]) - float64(want[i]))
+			sum += d
+			worst = max(worst, d)
+		}
+		mean := sum / float64(len(want))
+		t.Logf("%s: Go vs PIL: mean |diff| %.3f, max %.0f levels", name, mean, worst)
+		if mean > 0.25 || worst > 6 {
+			t.Errorf("%s: Go vs PIL: mean |diff| %.3f, max %.0f levels", name, mean, worst)
+		}
 	}
 }

@@ -18,7 +18,8 @@ import (
 // MindSpore's ImageFolderDataset. Class folders are sorted by name and give the labels
 // 0, 1, …; files are listed in lexical path order. Images are decoded on Get, always to
 // 3-channel RGB (grey images are replicated, alpha is dropped, as PIL's convert("RGB")
-// does). Go's JPEG decoder may differ from libjpeg's by a few levels per pixel.
+// does). JPEG chroma is upsampled and converted as libjpeg does (see ycbcrToRGB); Go's
+// inverse DCT still differs from libjpeg's, by about one level on average.
 type ImageFolder struct {
 	dir     string
 	classes []string
@@ -133,13 +134,7 @@ func toRGB(m image.Image) (pix []uint8, h, w int) {
 	o := 0
 	switch m := m.(type) {
 	case *image.YCbCr:
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				yi, ci := m.YOffset(x, y), m.COffset(x, y)
-				pix[o], pix[o+1], pix[o+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
-				o += 3
-			}
-		}
+		ycbcrToRGB(pix, m)
 	case *image.Gray:
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			row := m.Pix[m.PixOffset(r.Min.X, y):]
