@@ -21,7 +21,9 @@
 // bilinear with align_corners=False, without antialias by default, which is also what
 // OpenCV's INTER_LINEAR (MindSpore's Resize) computes; [BilinearAntialias] gives PIL's
 // triangle filter (torchvision antialias=True). Intermediate values are not rounded to
-// uint8 as PIL would.
+// uint8 as PIL would. JPEGs are decoded with Go's image/jpeg, with chroma upsampling and
+// colour conversion redone as libjpeg does them, so pixels land within a few levels of
+// PIL's decoding (0.04 levels on average on the test images).
 //
 // A [Loader] batches a dataset into a reusable N×C×H×W float32 tensor with parallel decode
 // workers, bounded prefetch, shuffling that depends only on (seed, epoch), sharding by

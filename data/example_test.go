@@ -57,3 +57,18 @@ func ExampleOpen() {
 	// Output:
 	// data: ImageFolder: open /nonexistent/imagenet/train: no such file or directory
 }
+
+// The evaluation pipeline on a flat grey 375×500 photo: short side to 256, centre crop
+// 224, ImageNet normalization: (128 − 0.485·255) / (0.229·255) = 0.0741.
+func ExampleImageNetEval() {
+	img := data.NewImage(375, 500, 3)
+	for i := range img.Pix {
+		img.Pix[i] = 128
+	}
+	if err := data.ImageNetEval(224).Apply(img, nil); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d×%d×%d, red %.4f\n", img.H, img.W, img.C, img.At(0, 0, 0))
+	// Output:
+	// 224×224×3, red 0.0741
+}
