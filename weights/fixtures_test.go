@@ -139,3 +139,20 @@ func TestPickledModuleRefused(t *testing.T) {
 		t.Fatalf("err = %v, want a refusal naming torch.nn.modules.conv.Conv2d", err)
 	}
 }
+
+func TestFixtureProtocol4(t *testing.T) {
+	exp := loadExpected(t)
+	byName := map[string]expectedTensor{}
+	for _, e := range exp {
+		byName[e.Name] = e
+	}
+	f, err := ReadFile("testdata/tiny_p4.pth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []expectedTensor
+	for _, n := range []string{"features.0.weight", "extra.transposed", "extra.half"} {
+		want = append(want, byName[n])
+	}
+	checkAgainstExpected(t, f.Tensors, want)
+}

@@ -105,3 +105,6 @@ h = json.dumps(header, separators=(",", ":")).encode()
 h += b" " * ((8 - (8 + len(h)) % 8) % 8)
 with open("tiny.safetensors", "wb") as fh:
     fh.write(struct.pack("<Q", len(h)) + h + bytes(data))
+
+# Protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL) for the pickle VM.
+torch.save({k: sd[k] for k in ("features.0.weight", "extra.transposed", "extra.half")}, "tiny_p4.pth", pickle_protocol=4)
