@@ -168,7 +168,7 @@ func (l *Loader) Order(epoch int) []int {
 
 // shuffle is a Fisher–Yates shuffle written out rather than rand.Shuffle, so that the
 // order of an epoch, which a resumed run relies on, cannot change with the Go release.
-// The PCG generator's output is fixed by its specification.
+// PCG (PCG-DXSM) is a fixed algorithm, so its stream for a seed does not change either.
 func shuffle(perm []int, src *rand.PCG) {
 	for i := len(perm) - 1; i > 0; i-- {
 		j := int(boundedRand(src, uint64(i+1)))
