@@ -490,3 +490,31 @@ func TestJPEGAgainstPIL(t *testing.T) {
 		}
 	}
 }
+
+func TestToRGBOtherTypes(t *testing.T) {
+	pal := image.NewPaletted(image.Rect(0, 0, 2, 1), color.Palette{color.RGBA{10, 20, 30, 255}, color.RGBA{200, 100, 50, 255}})
+	pal.Pix[1] = 1
+	g16 := image.NewGray16(image.Rect(0, 0, 2, 1))
+	g16.SetGray16(1, 0, color.Gray16{Y: 0xabcd})
+	for _, c := range []struct {
+		name string
+		m    image.Image
+		want []uint8
+	}{
+		{"paletted", pal, []uint8{10, 20, 30, 200, 100, 50}},
+		{"gray16", g16, []uint8{0, 0, 0, 0xab, 0xab, 0xab}},
+		{"sub-image", rgbaSub(), []uint8{1, 2, 3}},
+	} {
+		got, h, w := toRGB(c.m)
+		if h*w*3 != len(c.want) || !bytes.Equal(got, c.want) {
+			t.Errorf("%s: %v (%d×%d), want %v", c.name, got, h, w, c.want)
+		}
+	}
+}
+
+// rgbaSub is the bottom-right pixel of a 2×2 RGBA image, as a sub-image with a non-zero origin.
+func rgbaSub() image.Image {
+	m := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	m.SetRGBA(1, 1, color.RGBA{1, 2, 3, 255})
+	return m.SubImage(image.Rect(1, 1, 2, 2))
+}
