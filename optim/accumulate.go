@@ -31,7 +31,9 @@ const (
 //
 // SkipStep keeps MindCV's behaviour, whose learning rate advances every
 // micro-batch (the schedule counts micro-batches); call nothing instead to count
-// updates. MindCV clips each micro-batch's gradients before adding them.
+// updates. MindCV clips each micro-batch's gradients before adding them. Mean
+// multiplies by 1/k where MindSpore divides by k: the same for k a power of two,
+// within an ulp otherwise.
 type Accumulator struct {
 	params []*layers.Param
 	acc    []*layers.Param // "grad_accumulation.<param>"
