@@ -12,7 +12,8 @@ import (
 type ReLU struct {
 	backendRef
 	inPlace bool
-	y, dx   *tensor.Tensor
+	out     *tensor.Tensor // own output buffer
+	y, dx   *tensor.Tensor // y: the last output (out, or the input in place)
 }
 
 // NewReLU returns a ReLU that writes to its own output buffer.
@@ -48,7 +49,8 @@ func (l *ReLU) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	y := x
 	if !l.inPlace {
-		y = tensor.Ensure(l.y, x.Shape()...)
+		l.out = tensor.Ensure(l.out, x.Shape()...)
+		y = l.out
 	}
 	if err := l.activation().ReLU(y.Data(), x.Data()); err != nil {
 		return nil, fmt.Errorf("layers: ReLU: %w", err)
@@ -96,10 +98,17 @@ func (l *Softmax) ParamsChanged() {}
 
 // OutShape returns the input shape, which needs at least two dimensions.
 func (l *Softmax) OutShape(in []int) ([]int, error) {
-	if len(in) < 2 {
-		return nil, fmt.Errorf("layers: Softmax: input must have at least 2 dimensions (N×C…), got shape %v", in)
+	if err := checkSoftmax(in); err != nil {
+		return nil, err
 	}
 	return append([]int(nil), in...), nil
+}
+
+func checkSoftmax(in []int) error {
+	if len(in) < 2 {
+		return fmt.Errorf("layers: Softmax: input must have at least 2 dimensions (N×C…), got shape %v", in)
+	}
+	return nil
 }
 
 func softmaxDims(s []int) (outer, c, inner int) {
@@ -115,7 +124,7 @@ func (l *Softmax) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := checkNil(l, x); err != nil {
 		return nil, err
 	}
-	if _, err := l.OutShape(x.Shape()); err != nil {
+	if err := checkSoftmax(x.Shape()); err != nil {
 		return nil, err
 	}
 	l.y = tensor.Ensure(l.y, x.Shape()...)
@@ -152,7 +161,8 @@ type Dropout struct {
 	training bool
 	applied  bool // the last Forward drew a mask
 	mask     []float32
-	y, dx    *tensor.Tensor
+	out      *tensor.Tensor // own output buffer
+	y, dx    *tensor.Tensor // y: the last output (out, or the input in evaluation mode)
 }
 
 // NewDropout returns a dropout with drop probability p (0 ≤ p ≤ 1, checked by
@@ -196,7 +206,8 @@ func (l *Dropout) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		l.y = x
 		return x, nil
 	}
-	l.y = tensor.Ensure(l.y, x.Shape()...)
+	l.out = tensor.Ensure(l.out, x.Shape()...)
+	l.y = l.out
 	if cap(l.mask) < x.Len() {
 		l.mask = tensor.Aligned(x.Len())
 	}

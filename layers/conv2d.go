@@ -30,6 +30,7 @@ type Conv2d struct {
 	needDX    bool
 
 	x, y, dx *tensor.Tensor
+	yShape   []int
 }
 
 // NewConv2d returns a convolution from in to out channels with a kernel×kernel
@@ -130,7 +131,8 @@ func (l *Conv2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		l.stale = false
 	}
 	n := x.Dim(0)
-	l.y = tensor.Ensure(l.y, n, l.out, g.OutH(), g.OutW())
+	l.yShape = append(l.yShape[:0], n, l.out, g.OutH(), g.OutW())
+	l.y = tensor.Ensure(l.y, l.yShape...)
 	if err := l.op.Forward(l.y.Data(), x.Data(), n); err != nil {
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}

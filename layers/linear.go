@@ -136,9 +136,9 @@ func (l *Linear) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 // Flatten reshapes N×d1×d2×… to N×(d1·d2·…) (PyTorch's nn.Flatten, start_dim 1). It
 // returns views of its input and of the gradient; no data moves.
 type Flatten struct {
-	inShape  []int
-	fwd, bwd view
-	y        *tensor.Tensor
+	inShape, yShape []int
+	fwd, bwd        view
+	y               *tensor.Tensor
 }
 
 // view caches a reshaped view of one storage so that steady-state calls do not
@@ -204,7 +204,8 @@ func (l *Flatten) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if len(s) < 2 {
 		return nil, fmt.Errorf("layers: Flatten: input must have at least 2 dimensions, got shape %v", s)
 	}
-	y, err := l.fwd.of(x, s[0], tensor.Numel(s[1:]...))
+	l.yShape = append(l.yShape[:0], s[0], tensor.Numel(s[1:]...))
+	y, err := l.fwd.of(x, l.yShape...)
 	if err != nil {
 		return nil, fmt.Errorf("layers: Flatten: %w", err)
 	}

@@ -18,6 +18,7 @@ type CrossEntropy struct {
 	backendRef
 	smoothing float32
 	grad      *tensor.Tensor
+	shape     []int
 }
 
 // NewCrossEntropy returns the loss with label smoothing ε in [0, 1] (0.1 in the
@@ -74,7 +75,8 @@ func (l *CrossEntropy) ForwardSoft(logits, target *tensor.Tensor) (float32, *ten
 }
 
 func (l *CrossEntropy) run(logits *tensor.Tensor, labels []int, soft []float32, rows, classes int) (float32, *tensor.Tensor, error) {
-	l.grad = tensor.Ensure(l.grad, rows, classes)
+	l.shape = append(l.shape[:0], rows, classes)
+	l.grad = tensor.Ensure(l.grad, l.shape...)
 	loss, err := l.softmax().SoftmaxCrossEntropy(l.grad.Data(), logits.Data(), labels, soft, rows, classes, l.smoothing)
 	if err != nil {
 		return 0, nil, err

@@ -15,6 +15,7 @@ type MaxPool2d struct {
 	idx            []int32
 	shape          PoolShape
 	y, dx          *tensor.Tensor
+	yShape         []int
 }
 
 // NewMaxPool2d returns a max pooling with a kernel×kernel window and the given
@@ -69,7 +70,8 @@ func (l *MaxPool2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.y = tensor.Ensure(l.y, s.N, s.C, s.OutH(), s.OutW())
+	l.yShape = append(l.yShape[:0], s.N, s.C, s.OutH(), s.OutW())
+	l.y = tensor.Ensure(l.y, l.yShape...)
 	if cap(l.idx) < l.y.Len() {
 		l.idx = make([]int32, l.y.Len())
 	}
@@ -87,7 +89,8 @@ func (l *MaxPool2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	s := l.shape
-	l.dx = tensor.Ensure(l.dx, s.N, s.C, s.H, s.W)
+	l.yShape = append(l.yShape[:0], s.N, s.C, s.H, s.W)
+	l.dx = tensor.Ensure(l.dx, l.yShape...)
 	if err := l.pool().MaxPool2dBackward(l.dx.Data(), l.idx, dy.Data(), s); err != nil {
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
@@ -101,7 +104,9 @@ func (l *MaxPool2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 type AdaptiveAvgPool2d struct {
 	oh, ow   int
 	identity bool
-	x, y, dx *tensor.Tensor
+	out      *tensor.Tensor // own output buffer
+	x, y, dx *tensor.Tensor // y: the last output (out, or x for the identity)
+	yShape   []int
 }
 
 // NewAdaptiveAvgPool2d returns an adaptive average pooling to h×w.
@@ -129,13 +134,20 @@ func (l *AdaptiveAvgPool2d) SetBackend(Backend) {}
 
 // OutShape returns N×C×oh×ow.
 func (l *AdaptiveAvgPool2d) OutShape(in []int) ([]int, error) {
-	if l.oh <= 0 || l.ow <= 0 {
-		return nil, fmt.Errorf("layers: %s: output size must be positive", l)
-	}
-	if len(in) != 4 || in[2] <= 0 || in[3] <= 0 {
-		return nil, fmt.Errorf("layers: %s: input must be N×C×H×W with H, W > 0, got shape %v", l, in)
+	if err := l.check(in); err != nil {
+		return nil, err
 	}
 	return []int{in[0], in[1], l.oh, l.ow}, nil
+}
+
+func (l *AdaptiveAvgPool2d) check(in []int) error {
+	if l.oh <= 0 || l.ow <= 0 {
+		return fmt.Errorf("layers: %s: output size must be positive", l)
+	}
+	if len(in) != 4 || in[2] <= 0 || in[3] <= 0 {
+		return fmt.Errorf("layers: %s: input must be N×C×H×W with H, W > 0, got shape %v", l, in)
+	}
+	return nil
 }
 
 // window returns PyTorch's adaptive window [start, end) for output i of out over n.
@@ -149,7 +161,7 @@ func (l *AdaptiveAvgPool2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	s := x.Shape()
-	if _, err := l.OutShape(s); err != nil {
+	if err := l.check(s); err != nil {
 		return nil, err
 	}
 	l.x = x
@@ -158,7 +170,9 @@ func (l *AdaptiveAvgPool2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return x, nil
 	}
 	h, w := s[2], s[3]
-	l.y = tensor.Ensure(l.y, s[0], s[1], l.oh, l.ow)
+	l.yShape = append(l.yShape[:0], s[0], s[1], l.oh, l.ow)
+	l.out = tensor.Ensure(l.out, l.yShape...)
+	l.y = l.out
 	xd, yd := x.Data(), l.y.Data()
 	for p := 0; p < s[0]*s[1]; p++ {
 		xp, yp := xd[p*h*w:(p+1)*h*w], yd[p*l.oh*l.ow:(p+1)*l.oh*l.ow]

@@ -1,0 +1,299 @@
+package layers
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/govgg/govgg/tensor"
+)
+
+// refCE is the float64 label-smoothed cross-entropy of one batch.
+func refCE(z []float64, rows, classes int, labels []int, soft []float64, eps float64) float64 {
+	var total float64
+	for r := 0; r < rows; r++ {
+		row := z[r*classes : (r+1)*classes]
+		m := math.Inf(-1)
+		for _, v := range row {
+			m = max(m, v)
+		}
+		var s float64
+		for _, v := range row {
+			s += math.Exp(v - m)
+		}
+		for k, v := range row {
+			q := eps / float64(classes)
+			if labels != nil && k == labels[r] {
+				q += 1 - eps
+			}
+			if soft != nil {
+				q += (1 - eps) * soft[r*classes+k]
+			}
+			total -= q * (v - m - math.Log(s))
+		}
+	}
+	return total / float64(rows)
+}
+
+func TestCrossEntropy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const rows, classes = 4, 7
+	z := randSlice(rng, rows*classes, 3)
+	z[5] = 80 // large logits must not overflow
+	labels := []int{0, 6, 3, 3}
+	soft := make([]float64, rows*classes)
+	for r := 0; r < rows; r++ {
+		var s float64
+		for k := 0; k < classes; k++ {
+			soft[r*classes+k] = rng.Float64()
+			s += soft[r*classes+k]
+		}
+		for k := 0; k < classes; k++ {
+			soft[r*classes+k] /= s
+		}
+	}
+	soft32 := make([]float32, len(soft))
+	for i, v := range soft {
+		soft32[i] = float32(v)
+		soft[i] = float64(soft32[i])
+	}
+	for _, eps := range []float32{0, 0.1} {
+		ce, err := NewCrossEntropy(eps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, useSoft := range []bool{false, true} {
+			var loss float32
+			var grad *tensor.Tensor
+			var lab []int
+			var sf []float64
+			if useSoft {
+				loss, grad, err = ce.ForwardSoft(mustTensor(t, z, rows, classes), mustTensor(t, soft32, rows, classes))
+				sf = soft
+			} else {
+				loss, grad, err = ce.Forward(mustTensor(t, z, rows, classes), labels)
+				lab = labels
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			z64 := to64(z)
+			want := refCE(z64, rows, classes, lab, sf, float64(eps))
+			if math.Abs(float64(loss)-want) > 1e-6*(1+math.Abs(want)) {
+				t.Errorf("eps=%g soft=%v: loss %g, want %g", eps, useSoft, loss, want)
+			}
+			num := make([]float64, len(z64))
+			for i := range z64 {
+				o := z64[i]
+				const h = 1e-6
+				z64[i] = o + h
+				a := refCE(z64, rows, classes, lab, sf, float64(eps))
+				z64[i] = o - h
+				b := refCE(z64, rows, classes, lab, sf, float64(eps))
+				z64[i] = o
+				num[i] = (a - b) / (2 * h)
+			}
+			closeRel(t, "dlogits", grad.Data(), num, 1e-6)
+		}
+	}
+	ce, _ := NewCrossEntropy(0.1)
+	if _, _, err := ce.Forward(mustTensor(t, z, rows, classes), []int{0, 7, 1, 1}); err == nil || !strings.Contains(err.Error(), "label 7 of row 1 is outside [0, 7)") {
+		t.Errorf("bad label: err = %v", err)
+	}
+	if _, _, err := ce.Forward(mustTensor(t, z, rows, classes), []int{0}); err == nil {
+		t.Error("wrong label count: no error")
+	}
+	if _, err := NewCrossEntropy(-0.1); err == nil {
+		t.Error("negative smoothing: no error")
+	}
+}
+
+func TestDropout(t *testing.T) {
+	const n = 1 << 16
+	x := tensor.New(2, n/2)
+	for i := range x.Data() {
+		x.Data()[i] = 1
+	}
+	d := NewDropout(0.3, 42)
+	if y, _ := d.Forward(x); y != x {
+		t.Fatal("evaluation-mode dropout is not the identity")
+	}
+	d.SetTraining(true)
+	y, err := d.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, v := range y.Data() {
+		switch v {
+		case 0:
+		case float32(1 / (1 - float32(0.3))):
+			kept++
+		default:
+			t.Fatalf("dropout output %g is neither 0 nor 1/(1-p)", v)
+		}
+	}
+	if f := float64(kept) / n; math.Abs(f-0.7) > 0.01 {
+		t.Errorf("kept fraction %.4f, want 0.7", f)
+	}
+	first := append([]float32(nil), y.Data()...)
+	dy := tensor.New(2, n/2)
+	for i := range dy.Data() {
+		dy.Data()[i] = 2
+	}
+	dx, err := d.Backward(dy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range dx.Data() {
+		if v != 2*first[i] {
+			t.Fatalf("dx[%d] = %g, want %g", i, v, 2*first[i])
+		}
+	}
+	// The next step draws another mask; a fresh layer replays the same sequence,
+	// and SetStep resumes it.
+	second, _ := d.Forward(x)
+	if string(f32bytes(second.Data())) == string(f32bytes(first)) {
+		t.Error("two steps drew the same mask")
+	}
+	e := NewDropout(0.3, 42)
+	e.SetTraining(true)
+	if y, _ := e.Forward(x); string(f32bytes(y.Data())) != string(f32bytes(first)) {
+		t.Error("same seed, same step: different mask")
+	}
+	e.SetStep(1)
+	if y, _ := e.Forward(x); string(f32bytes(y.Data())) != string(f32bytes(second.Data())) {
+		t.Error("SetStep(1) does not replay step 1")
+	}
+	// p = 0 and p = 1.
+	z := NewDropout(1, 1)
+	z.SetTraining(true)
+	if y, _ := z.Forward(x); y.Data()[0] != 0 || y.Data()[n-1] != 0 {
+		t.Error("p=1 kept something")
+	}
+}
+
+func f32bytes(x []float32) []byte {
+	b := make([]byte, 0, 4*len(x))
+	for _, v := range x {
+		u := math.Float32bits(v)
+		b = append(b, byte(u), byte(u>>8), byte(u>>16), byte(u>>24))
+	}
+	return b
+}
+
+// smallNet is a VGG-shaped network: conv-bn-relu-pool twice, pool, flatten, classifier.
+func smallNet(t testing.TB) *Sequential {
+	c1, err := NewConv2d(3, 8, 3, 1, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := NewConv2d(8, 16, 3, 1, 1, true)
+	r2 := NewReLU()
+	r2.SetInPlace(true)
+	net := NewSequential(c1, NewBatchNorm2d(8), NewReLU(), NewMaxPool2d(2, 2),
+		c2, NewBatchNorm2d(16), r2, NewMaxPool2d(2, 2),
+		NewAdaptiveAvgPool2d(2, 2), NewFlatten(),
+		NewLinear(64, 32, true), NewReLU(), NewDropout(0.5, 7), NewLinear(32, 10, true), NewSoftmax())
+	net.SetNeedInputGrad(false)
+	return net
+}
+
+func TestTrainStepNoAllocs(t *testing.T) {
+	net := smallNet(t)
+	net.SetTraining(true)
+	ce, _ := NewCrossEntropy(0.1)
+	x := tensor.New(4, 3, 16, 12)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%13) - 6
+	}
+	labels := []int{1, 2, 3, 4}
+	step := func() {
+		y, err := net.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, g, err := ce.Forward(y, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := net.Backward(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step()
+	// The only allocations allowed are the conv plans' own (conv.Plan re-prepares
+	// its weights after SetWeights, which Conv2d calls once per training step): the
+	// layers themselves allocate nothing. convShare replays exactly the plan calls
+	// of one step.
+	convShare := func() {
+		for _, l := range net.Layers() {
+			c, ok := l.(*Conv2d)
+			if !ok {
+				continue
+			}
+			n := c.x.Dim(0)
+			var db []float32
+			if c.bias != nil {
+				db = c.bias.Grad.Data()
+			}
+			must := func(err error) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			must(c.op.SetWeights(c.weight.Value.Data(), c.biasData()))
+			must(c.op.Forward(c.y.Data(), c.x.Data(), n))
+			must(c.op.BackwardFilter(c.weight.Grad.Data(), db, c.x.Data(), c.y.Data(), n))
+			if c.needDX {
+				must(c.op.BackwardData(c.dx.Data(), c.y.Data(), n))
+			}
+		}
+	}
+	convShare()
+	convAllocs := testing.AllocsPerRun(5, convShare)
+	if a := testing.AllocsPerRun(5, step); a > convAllocs {
+		t.Errorf("warm training step allocates %v times, the conv plans' share is %v", a, convAllocs)
+	}
+	if convAllocs != 0 {
+		t.Logf("note: the conv plans allocate %v times per training step", convAllocs)
+	}
+	net.SetTraining(false)
+	infer := func() {
+		if _, err := net.Forward(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	infer()
+	if a := testing.AllocsPerRun(5, infer); a != 0 {
+		t.Errorf("warm inference allocates %v times, want 0", a)
+	}
+}
+
+func TestTrainEvalModes(t *testing.T) {
+	net := smallNet(t)
+	x := tensor.New(2, 3, 8, 8)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%7) * 0.3
+	}
+	eval1, err := net.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1 := append([]float32(nil), eval1.Data()...)
+	net.SetTraining(true)
+	tr, _ := net.Forward(x)
+	if string(f32bytes(tr.Data())) == string(f32bytes(e1)) {
+		t.Error("training-mode output equals evaluation-mode output (batch stats, dropout unused)")
+	}
+	net.SetTraining(false)
+	eval2, _ := net.Forward(x)
+	if string(f32bytes(eval2.Data())) == string(f32bytes(e1)) {
+		t.Error("evaluation output did not change after a training step updated the running stats")
+	}
+	eval3, _ := net.Forward(x)
+	if string(f32bytes(eval3.Data())) != string(f32bytes(eval2.Data())) {
+		t.Error("evaluation mode is not deterministic")
+	}
+}
