@@ -94,6 +94,7 @@ func TestOptionErrors(t *testing.T) {
 			_, err := optim.NewSGD(params, optim.WithLR(1), optim.WithMomentum(0.9), optim.WithDampening(0.1), optim.WithNesterov(true))
 			return err
 		}, "dampening"},
+		{"negative lr", func() error { _, err := optim.NewSGD(params, optim.WithLR(-0.1)); return err }, "learning rate"},
 		{"negative momentum", func() error { _, err := optim.NewSGD(params, optim.WithLR(1), optim.WithMomentum(-1)); return err }, "momentum"},
 		{"negative wd", func() error { _, err := optim.NewSGD(params, optim.WithLR(1), optim.WithWeightDecay(-1)); return err }, "weight decay"},
 		{"adam option on sgd", func() error { _, err := optim.NewSGD(params, optim.WithLR(1), optim.WithBetas(0.9, 0.9)); return err }, "WithBetas"},
@@ -125,7 +126,17 @@ func TestStepErrorsChangeNothing(t *testing.T) {
 		t.Error("a failed Step changed the parameters or the step count")
 	}
 	params[len(params)-1].Grad = nil
-	bad, _ := optim.NewSGD(params, optim.WithSchedule(optim.ScheduleFunc(func(int) float64 { return math.NaN() })))
+	nanAfter0 := optim.ScheduleFunc(func(s int) float64 {
+		if s == 0 {
+			return 0.1
+		}
+		return math.NaN()
+	})
+	bad, err := optim.NewSGD(params, optim.WithSchedule(nanAfter0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.SkipStep()
 	if err := bad.Step(); err == nil {
 		t.Error("Step accepted a NaN learning rate")
 	}

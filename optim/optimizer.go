@@ -197,6 +197,9 @@ func (b *base) init(kind string, params []*layers.Param, c *config, update func(
 	if c.sched == nil {
 		return fmt.Errorf("optim: %s needs a learning rate (WithLR or WithSchedule)", kind)
 	}
+	if lr := c.sched.LR(0); !(lr >= 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("optim: %s: learning rate %g is not a finite non-negative number", kind, lr)
+	}
 	if !(c.wd >= 0) || math.IsInf(c.wd, 0) {
 		return fmt.Errorf("optim: %s weight decay %g is not a finite non-negative number", kind, c.wd)
 	}
