@@ -71,6 +71,16 @@ func readPyTorchZip(r io.ReaderAt, size int64) (*File, error) {
 		return nil, formatError("pytorch zip: no <archive>/data.pkl entry; is this a torch.save file?")
 	}
 	prefix := strings.TrimSuffix(pkl.Name, "data.pkl")
+	// torch ≥ 2.1 records the writer's byte order; older files are little-endian.
+	if bo, ok := entries[prefix+"byteorder"]; ok && bo.UncompressedSize64 < 16 {
+		if rc, err := bo.Open(); err == nil {
+			b, _ := io.ReadAll(io.LimitReader(rc, 16))
+			rc.Close()
+			if strings.TrimSpace(string(b)) == "big" {
+				return nil, formatError("pytorch zip: storages are big-endian (written on a big-endian machine); not supported")
+			}
+		}
+	}
 	roots := map[string]*storageRef{}
 	pers := func(pid any) (any, error) {
 		ref, err := parseStoragePID(pid, false)

@@ -45,7 +45,7 @@ func (p *pk) startDict() *pk { return p.op(0x80, 2).global("collections", "Order
 func (p *pk) endDict() *pk   { return p.op('u', '.') }
 
 // torchZip stores a data.pkl and storages as torch.save lays them out.
-func torchZip(t *testing.T, pkl []byte, storages map[string][]byte) []byte {
+func torchZip(t *testing.T, pkl []byte, storages map[string][]byte, extra ...string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -61,6 +61,9 @@ func torchZip(t *testing.T, pkl []byte, storages map[string][]byte) []byte {
 		add("data/"+k, v)
 	}
 	add("version", []byte("3\n"))
+	for i := 0; i+1 < len(extra); i += 2 {
+		add(extra[i], []byte(extra[i+1]))
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +202,13 @@ func TestPyTorchZipLayout(t *testing.T) {
 	f, err := readBytes(buf.Bytes())
 	if err != nil || len(f.Tensors) != 1 || f.Tensors[0].Tensor.Data()[0] != 42 {
 		t.Errorf("deflated archive: %v %v", f, err)
+	}
+	// torch ≥ 2.1 byteorder entry.
+	if _, err := readBytes(torchZip(t, pkl, map[string][]byte{"0": f32le(42)}, "byteorder", "little")); err != nil {
+		t.Errorf("byteorder little: %v", err)
+	}
+	if _, err := readBytes(torchZip(t, pkl, map[string][]byte{"0": f32le(42)}, "byteorder", "big")); err == nil || !strings.Contains(err.Error(), "big-endian") {
+		t.Errorf("byteorder big: err = %v", err)
 	}
 	// A damaged stored storage fails its CRC.
 	b := torchZip(t, pkl, map[string][]byte{"0": f32le(42)})

@@ -188,3 +188,18 @@ func TestTruncated(t *testing.T) {
 		equalNamed(t, f.Tensors, want[:len(f.Tensors)])
 	}
 }
+
+// TestDetectAmbiguousLength checks that a safetensors header length whose first
+// byte looks like a pickle PROTO (0x80) or a protobuf key (0x0a) is still read as
+// safetensors.
+func TestDetectAmbiguousLength(t *testing.T) {
+	for _, n := range []int{0x280, 0x30a} {
+		h := `{"a":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}`
+		h += strings.Repeat(" ", n-len(h))
+		b := stFile(h, nil)
+		f, err := Read(bytes.NewReader(b), int64(len(b)), "x")
+		if err != nil || f.Format != Safetensors || len(f.Tensors) != 1 {
+			t.Errorf("header length %#x: %v, %v", n, f, err)
+		}
+	}
+}

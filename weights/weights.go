@@ -91,12 +91,13 @@ type File struct {
 // for a reliable answer) and its total size.
 func Detect(head []byte, size int64) Format {
 	switch {
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return PyTorch
-	case len(head) >= 2 && head[0] == 0x80 && head[1] >= 2: // pickle PROTO opcode
-		return PyTorchLegacy
+	// Safetensors first: its 8-byte length can start with any byte, even 0x80 or 0x0a.
 	case len(head) >= 9 && size >= 9 && head[8] == '{' && binary.LittleEndian.Uint64(head) <= uint64(size-8):
 		return Safetensors
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return PyTorch
+	case len(head) >= 3 && head[0] == 0x80 && head[2] == 0x8a: // PROTO n, LONG1: the magic number
+		return PyTorchLegacy
 	case len(head) >= 1 && head[0] == 0x0a: // protobuf field 1, length-delimited
 		return MindSpore
 	}
