@@ -60,9 +60,9 @@ func TestAssignStrict(t *testing.T) {
 func TestAssignListsEveryProblem(t *testing.T) {
 	dst := model()
 	src := source(5)
-	src = src[1:]                                                              // features.0.weight missing
-	src[0].Tensor = filled(5, 5)                                               // features.0.bias mis-shaped
-	src = append(src, Named{Name: "extra.thing", Tensor: filled(5, 2, 2)})     // unexpected
+	src = src[1:]                                                             // features.0.weight missing
+	src[0].Tensor = filled(5, 5)                                              // features.0.bias mis-shaped
+	src = append(src, Named{Name: "extra.thing", Tensor: filled(5, 2, 2)})    // unexpected
 	src = append(src, Named{Name: "features.9.weight", Tensor: filled(5, 1)}) // unexpected
 	r, err := Assign(dst, src)
 	var ae *AssignError

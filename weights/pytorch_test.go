@@ -41,8 +41,10 @@ func (p *pk) tensor(st, key string, numel, offset int32, size, stride []int32) *
 	return p.op('t', 'R')
 }
 
-func (p *pk) startDict() *pk { return p.op(0x80, 2).global("collections", "OrderedDict").op(')', 'R', '(') }
-func (p *pk) endDict() *pk   { return p.op('u', '.') }
+func (p *pk) startDict() *pk {
+	return p.op(0x80, 2).global("collections", "OrderedDict").op(')', 'R', '(')
+}
+func (p *pk) endDict() *pk { return p.op('u', '.') }
 
 // torchZip stores a data.pkl and storages as torch.save lays them out.
 func torchZip(t *testing.T, pkl []byte, storages map[string][]byte, extra ...string) []byte {
