@@ -63,6 +63,23 @@ type Report struct {
 	Mismatched []Mismatch // same name, different shape
 }
 
+// String summarises the report in one line, for logs.
+func (r *Report) String() string {
+	s := fmt.Sprintf("loaded %d", len(r.Loaded))
+	for _, part := range []struct {
+		what  string
+		names []string
+	}{{"zeroed", r.Zeroed}, {"skipped", r.Skipped}, {"missing", r.Missing}, {"unexpected", r.Unexpected}} {
+		if len(part.names) > 0 {
+			s += fmt.Sprintf(", %s %d (%s)", part.what, len(part.names), strings.Join(part.names, ", "))
+		}
+	}
+	if len(r.Mismatched) > 0 {
+		s += fmt.Sprintf(", mis-shaped %d", len(r.Mismatched))
+	}
+	return s
+}
+
 // AssignError lists every problem that made Assign fail.
 type AssignError struct {
 	Report *Report

@@ -127,6 +127,12 @@ func TestAssignSkipPrefixAndMindCV(t *testing.T) {
 	if strings.Join(r.Skipped, ",") != "classifier.6.weight,classifier.6.bias" {
 		t.Errorf("skipped %v", r.Skipped)
 	}
+	if got, want := r.String(), "loaded 5, zeroed 1 (features.0.bias), skipped 2 (classifier.6.weight, classifier.6.bias)"; got != want {
+		t.Errorf("report %q, want %q", got, want)
+	}
+	if DetectFlavor(Names(src)) != MindCV || DetectFlavor(Names(model())) != Torchvision {
+		t.Error("DetectFlavor")
+	}
 	// Without ZeroMissingBiases the bias is missing.
 	if _, err := Assign(model(), src, MapNames(MindCVToTorchvision), SkipPrefix("classifier.6.")); err == nil || !strings.Contains(err.Error(), "features.0.bias [4]") {
 		t.Errorf("err = %v", err)

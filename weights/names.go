@@ -71,3 +71,17 @@ func Names(ts []Named) []string {
 	}
 	return out
 }
+
+// DetectFlavor tells MindCV names (BatchNorm gamma, beta, moving_mean,
+// moving_variance) from torchvision ones. A set without batch norm is the same in
+// both flavours except for conv biases, and is reported as Torchvision.
+func DetectFlavor(names []string) Flavor {
+	for _, n := range names {
+		for _, p := range bnMindToTorch {
+			if strings.HasSuffix(n, p[0]) {
+				return MindCV
+			}
+		}
+	}
+	return Torchvision
+}
