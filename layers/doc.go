@@ -1,5 +1,33 @@
 // Package layers implements govgg's network layers with forward and backward passes:
 // Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Flatten, Linear, Dropout,
-// Softmax and Sequential, and the losses. Parameter names follow torchvision's
-// state-dict keys so that a torchvision checkpoint loads by name.
+// Softmax and Sequential, and the softmax cross-entropy loss with label smoothing.
+// Parameter names follow torchvision's state-dict keys so that a torchvision
+// checkpoint loads by name, and the semantics follow PyTorch's (checked against
+// PyTorch autograd fixtures in testdata).
+//
+// # Buffers and allocation
+//
+// Every layer keeps its output, its input gradient and its scratch between calls, so a
+// warm forward or training step allocates nothing. A returned tensor belongs to the
+// layer and is valid until its next Forward (or Backward). Layers in an identity mode
+// (Dropout in evaluation, AdaptiveAvgPool2d when the size already matches, ReLU in
+// place) return their input itself.
+//
+// # Parameters that change from outside
+//
+// Conv2d keeps its weights in its conv plan's form (packed, Winograd-transformed). It
+// re-sends them after every Backward, since an optimizer step follows; whoever else
+// writes parameter values (a loader, an EMA swap) calls ParamsChanged on the layer or
+// on the Sequential that holds it.
+//
+// # Backends
+//
+// Layers keep shapes, buffers and parameters and delegate the arithmetic to a
+// Backend. The CPU backend (asm kernels, conv plans, SGEMM) is the default and
+// implements everything. Another backend (the Ascend one in package npu, under
+// -tags ascend) implements the operation groups it accelerates — ConvBackend,
+// GemmBackend, ActivationBackend, PoolBackend, BatchNormBackend, SoftmaxBackend,
+// DropoutBackend — and the layers use the CPU for the others. It registers itself
+// with RegisterBackend; UseBackend(name), GOVGG_BACKEND=name, or SetBackend on a
+// layer or Sequential select it.
 package layers
