@@ -126,8 +126,7 @@ type ColorJitter struct {
 
 // Apply adjusts m.
 func (t ColorJitter) Apply(m *Image, rng *rand.Rand) error {
-	order := rng.Perm(3)
-	for _, k := range order {
+	for _, k := range perm3(rng) {
 		switch k {
 		case 0:
 			if t.Brightness > 0 {
@@ -148,6 +147,17 @@ func (t ColorJitter) Apply(m *Image, rng *rand.Rand) error {
 
 // clamp255 clamps to [0, 255]. Plain comparisons: the min and max builtins also order
 // NaNs and signed zeros, which costs a lot in these loops.
+// perm3 draws a random order of 0, 1, 2 (an inside-out Fisher–Yates, as rand.Perm
+// does) without allocating.
+func perm3(rng *rand.Rand) [3]int {
+	var p [3]int
+	for i := range p {
+		j := rng.IntN(i + 1)
+		p[i], p[j] = p[j], i
+	}
+	return p
+}
+
 func clamp255(v float32) float32 {
 	if v < 0 {
 		return 0

@@ -309,7 +309,7 @@ func TestColorJitterOrderAndRanges(t *testing.T) {
 		}
 		// Replay the same draws: a permutation, then one factor per adjustment in that order.
 		rng := rand.New(rand.NewPCG(seed, 0))
-		order := rng.Perm(3)
+		order := perm3(rng)
 		want := NewImage(6, 7, 3)
 		copy(want.Pix, src.Pix)
 		for _, k := range order {
@@ -324,7 +324,7 @@ func TestColorJitterOrderAndRanges(t *testing.T) {
 				t.Fatalf("seed %d: element %d = %v, replay %v", seed, i, got.Pix[i], want.Pix[i])
 			}
 		}
-		orders[[3]int(order)] = true
+		orders[order] = true
 	}
 	if len(orders) != 6 {
 		t.Errorf("%d of 6 orders drawn", len(orders))
