@@ -8,7 +8,8 @@ import (
 
 // Transform changes an image in place. Every random choice is drawn from rng, so a
 // transform is deterministic given the generator's state; the Loader seeds rng from
-// (seed, epoch, sample index). Transforms hold no mutable state and may be shared by
+// (seed, epoch, sample index). Deterministic transforms accept a nil rng; random ones
+// return an error for it. Transforms hold no mutable state and may be shared by
 // goroutines.
 type Transform interface {
 	Apply(m *Image, rng *rand.Rand) error
@@ -78,12 +79,19 @@ func (t *RandomResizedCrop) Window(h, w int, rng *rand.Rand) (top, left, ch, cw 
 
 // Apply crops and resizes m.
 func (t *RandomResizedCrop) Apply(m *Image, rng *rand.Rand) error {
+	if rng == nil {
+		return errNoRand("RandomResizedCrop")
+	}
 	if t.Height <= 0 || t.Width <= 0 {
 		return fmt.Errorf("data: RandomResizedCrop: bad size %d×%d", t.Height, t.Width)
 	}
 	top, left, ch, cw := t.Window(m.H, m.W, rng)
 	m.resizeRegion(top, left, ch, cw, t.Height, t.Width, t.Interp)
 	return nil
+}
+
+func errNoRand(name string) error {
+	return fmt.Errorf("data: %s needs a random generator, got nil", name)
 }
 
 // uniform draws from [lo, hi).
@@ -94,6 +102,9 @@ type RandomHorizontalFlip struct{ P float64 }
 
 // Apply flips m with probability P.
 func (t RandomHorizontalFlip) Apply(m *Image, rng *rand.Rand) error {
+	if rng == nil {
+		return errNoRand("RandomHorizontalFlip")
+	}
 	if rng.Float64() < t.P {
 		HorizontalFlip(m)
 	}
@@ -126,6 +137,9 @@ type ColorJitter struct {
 
 // Apply adjusts m.
 func (t ColorJitter) Apply(m *Image, rng *rand.Rand) error {
+	if rng == nil {
+		return errNoRand("ColorJitter")
+	}
 	for _, k := range perm3(rng) {
 		switch k {
 		case 0:
@@ -317,6 +331,9 @@ type RandomCrop struct {
 
 // Apply crops m.
 func (t RandomCrop) Apply(m *Image, rng *rand.Rand) error {
+	if rng == nil {
+		return errNoRand("RandomCrop")
+	}
 	ph, pw := m.H+2*t.Padding, m.W+2*t.Padding
 	if t.Height <= 0 || t.Width <= 0 || t.Height > ph || t.Width > pw {
 		return fmt.Errorf("data: RandomCrop: %d×%d window does not fit a %d×%d image padded by %d", t.Height, t.Width, m.H, m.W, t.Padding)

@@ -392,3 +392,11 @@ func TestEvalResizeGeometry(t *testing.T) {
 		t.Errorf("centre offset of 256→224 = %d, want 16", got)
 	}
 }
+
+func TestRandomTransformsNeedRand(t *testing.T) {
+	for _, tf := range []Transform{NewRandomResizedCrop(8), RandomHorizontalFlip{P: 0.5}, ColorJitter{Brightness: 0.4}, RandomCrop{Height: 2, Width: 2}} {
+		if err := tf.Apply(NewImage(4, 4, 3), nil); err == nil {
+			t.Errorf("%T accepted a nil generator", tf)
+		}
+	}
+}
