@@ -71,12 +71,31 @@ func maxPool2x2AVX2Go(y []float32, idx []int32, x []float32, base int32, w, rows
 //go:noescape
 func maxPool2x2BackwardAVX512(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow int)
 
+// maxPool2x2BackwardAVX2 is the loop of maxPool2x2BackwardAVX512 for the first
+// ow8 (a multiple of 8) outputs of each row, 8 a step; dy and idx still have row
+// stride ow.
+//
+//go:noescape
+func maxPool2x2BackwardAVX2(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow, ow8 int)
+
+// maxPool2x2BackwardAVX2Go runs maxPool2x2BackwardAVX2 on whole 8-output blocks and
+// the Go twin on each row's remaining columns.
+func maxPool2x2BackwardAVX2Go(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow int) {
+	ow8 := ow &^ 7
+	if ow8 > 0 {
+		maxPool2x2BackwardAVX2(dx, idx, dy, base, w, rows, ow, ow8)
+	}
+	if ow8 < ow {
+		maxPool2x2BackwardCols(dx, idx, dy, base, w, rows, ow, ow8)
+	}
+}
+
 var _ = registerKernels(func(isa ISA) {
 	switch isa {
 	case AVX512:
 		maxPool2x2Kernel, maxPool2x2BackKernel = maxPool2x2AVX512, maxPool2x2BackwardAVX512
 	case AVX2:
-		maxPool2x2Kernel, maxPool2x2BackKernel = maxPool2x2AVX2Go, maxPool2x2BackwardGeneric
+		maxPool2x2Kernel, maxPool2x2BackKernel = maxPool2x2AVX2Go, maxPool2x2BackwardAVX2Go
 	default:
 		maxPool2x2Kernel, maxPool2x2BackKernel = maxPool2x2Generic, maxPool2x2BackwardGeneric
 	}

@@ -357,3 +357,82 @@ mpb512_next:
 mpb512_done:
 	VZEROUPPER
 	RET
+
+// POOLBACK2 writes the gradients of 8 outputs (dy in Y0, saved index in Y1) for the
+// two candidates of one input row whose indices are IA (even columns) and IB (odd
+// columns) into Y6:Y7, interleaved. Clobbers Y2–Y5.
+#define POOLBACK2(IA, IB) \
+	VPCMPEQD   IA, Y1, Y2         \
+	VANDPS     Y0, Y2, Y2         \
+	VPCMPEQD   IB, Y1, Y3         \
+	VANDPS     Y0, Y3, Y3         \
+	VUNPCKLPS  Y3, Y2, Y4         \
+	VUNPCKHPS  Y3, Y2, Y5         \
+	VPERM2F128 $0x20, Y5, Y4, Y6  \
+	VPERM2F128 $0x31, Y5, Y4, Y7
+
+// func maxPool2x2BackwardAVX2(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow, ow8 int)
+TEXT ·maxPool2x2BackwardAVX2(SB), NOSPLIT, $0-112
+	MOVQ    dx_base+0(FP), BX
+	MOVQ    idx_base+24(FP), DX
+	MOVQ    dy_base+48(FP), DI
+	MOVLQSX base+72(FP), R13
+	MOVQ    w+80(FP), R10
+	MOVQ    rows+88(FP), R9
+	MOVQ    ow+96(FP), R11
+	MOVQ    ow8+104(FP), R12
+	SUBQ    R12, R11             // outputs of a row the kernel leaves
+	SHLQ    $2, R11              // … in bytes
+	VMOVDQU poolEven<>(SB), Y15  // 0, 2, …, 14
+	MOVL    $1, CX
+	MOVQ    CX, X14
+	VPBROADCASTD X14, Y14        // 1
+	MOVQ    R10, X13
+	VPBROADCASTD X13, Y13        // w
+	VPADDD  Y14, Y13, Y12        // w+1
+
+mpb2_row:
+	TESTQ R9, R9
+	JZ    mpb2_done
+	MOVQ  BX, SI
+	LEAQ  (BX)(R10*4), R8
+	MOVQ  R13, AX
+	MOVQ  ow8+104(FP), R12
+
+mpb2_col:
+	TESTQ        R12, R12
+	JZ           mpb2_next
+	VMOVUPS      (DI), Y0
+	VMOVDQU      (DX), Y1
+	MOVQ         AX, X8
+	VPBROADCASTD X8, Y8
+	VPADDD       Y15, Y8, Y8     // index of candidate a
+	VPADDD       Y14, Y8, Y9     // b
+	POOLBACK2(Y8, Y9)
+	VMOVUPS      Y6, (SI)
+	VMOVUPS      Y7, 32(SI)
+	VPADDD       Y13, Y8, Y10    // c
+	VPADDD       Y12, Y8, Y9     // d
+	POOLBACK2(Y10, Y9)
+	VMOVUPS      Y6, (R8)
+	VMOVUPS      Y7, 32(R8)
+	ADDQ         $64, SI
+	ADDQ         $64, R8
+	ADDQ         $32, DI
+	ADDQ         $32, DX
+	ADDQ         $16, AX
+	SUBQ         $8, R12
+	JMP          mpb2_col
+
+mpb2_next:
+	ADDQ R11, DI
+	ADDQ R11, DX
+	LEAQ (BX)(R10*8), BX
+	ADDQ R10, R13
+	ADDQ R10, R13
+	DECQ R9
+	JMP  mpb2_row
+
+mpb2_done:
+	VZEROUPPER
+	RET

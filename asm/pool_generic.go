@@ -35,11 +35,17 @@ func maxPool2x2Cols(y []float32, idx []int32, x []float32, base int32, w, rows, 
 // first 2·ow columns), dy where idx points and 0 elsewhere. base is the plane index
 // of dx[0].
 func maxPool2x2BackwardGeneric(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow int) {
+	maxPool2x2BackwardCols(dx, idx, dy, base, w, rows, ow, 0)
+}
+
+// maxPool2x2BackwardCols is maxPool2x2BackwardGeneric for output columns j0 … ow−1
+// only.
+func maxPool2x2BackwardCols(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow, j0 int) {
 	for r := 0; r < rows; r++ {
 		d0 := dx[2*r*w : 2*r*w+2*ow]
 		d1 := dx[(2*r+1)*w : (2*r+1)*w+2*ow]
 		i0 := base + int32(2*r*w)
-		for j := 0; j < ow; j++ {
+		for j := j0; j < ow; j++ {
 			g, k := dy[r*ow+j], idx[r*ow+j]-i0-int32(2*j)
 			d0[2*j], d0[2*j+1], d1[2*j], d1[2*j+1] = 0, 0, 0, 0
 			switch k {
