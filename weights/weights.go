@@ -195,26 +195,35 @@ func WithCRC() SaveOption { return func(c *saveConfig) { c.crc = true } }
 // data goes to a temporary file in the same directory, is synced, and is renamed
 // over path only when complete.
 func Save(path string, ts []Named, f Format, opts ...SaveOption) error {
+	if err := checkWritable(ts, f); err != nil {
+		return fmt.Errorf("%w (saving %s)", err, path)
+	}
+	return writeAtomic(path, func(w io.Writer) error { return Write(w, ts, f, opts...) })
+}
+
+// Write encodes ts in format f (Safetensors or MindSpore) to w.
+func Write(w io.Writer, ts []Named, f Format, opts ...SaveOption) error {
 	var c saveConfig
 	for _, o := range opts {
 		o(&c)
 	}
-	if err := checkNamed(ts); err != nil {
+	if err := checkWritable(ts, f); err != nil {
 		return err
 	}
 	if c.sorted {
 		ts = sortedByName(ts)
 	}
-	var write func(io.Writer) error
-	switch f {
-	case Safetensors:
-		write = func(w io.Writer) error { return writeSafetensors(w, ts, c.metadata) }
-	case MindSpore:
-		write = func(w io.Writer) error { return writeCkpt(w, ts, c.crc) }
-	default:
-		return fmt.Errorf("weights: cannot write format %v to %s: Save writes safetensors and MindSpore .ckpt", f, path)
+	if f == MindSpore {
+		return writeCkpt(w, ts, c.crc)
 	}
-	return writeAtomic(path, write)
+	return writeSafetensors(w, ts, c.metadata)
+}
+
+func checkWritable(ts []Named, f Format) error {
+	if f != Safetensors && f != MindSpore {
+		return fmt.Errorf("weights: cannot write format %v: only safetensors and MindSpore .ckpt are written", f)
+	}
+	return checkNamed(ts)
 }
 
 // checkNamed rejects sets that no format can hold: empty or repeated names, nil tensors.
