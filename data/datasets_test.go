@@ -3,6 +3,8 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"encoding/json"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -517,4 +519,60 @@ func rgbaSub() image.Image {
 	m := image.NewRGBA(image.Rect(0, 0, 2, 2))
 	m.SetRGBA(1, 1, color.RGBA{1, 2, 3, 255})
 	return m.SubImage(image.Rect(1, 1, 2, 2))
+}
+
+// TestEvalPipelineAgainstTorchvision runs a JPEG through ImageFolder and
+// ImageNetEvalPIL(28) (resize 32, crop 28) and compares with torchvision's preset on the
+// PIL image, from testdata/make_jpeg_fixture.py. The remaining differences are PIL's
+// uint8 rounding after each resize pass and the IDCT's rounding: a few levels.
+func TestEvalPipelineAgainstTorchvision(t *testing.T) {
+	b, err := os.ReadFile("testdata/photo420_torchvision_eval.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fx struct {
+		Shape []int
+		CHW   []float64
+	}
+	if err := json.Unmarshal(b, &fx); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	jpg, err := os.ReadFile("testdata/photo420.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "c", "p.jpg"), jpg)
+	ds, err := OpenImageFolder(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLoader(ds, WithBatchSize(1), WithTransform(ImageNetEvalPIL(28)), WithShuffle(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := l.Epoch(context.Background(), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	batch, err := it.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := batch.Images.Shape(); len(got) != 4 || got[1] != fx.Shape[0] || got[2] != fx.Shape[1] || got[3] != fx.Shape[2] {
+		t.Fatalf("shape %v, torchvision %v", got, fx.Shape)
+	}
+	var sum, worst float64
+	for i, want := range fx.CHW {
+		d := math.Abs(float64(batch.Images.Data()[i]) - want)
+		sum += d
+		worst = max(worst, d)
+	}
+	// One level is 1/(0.225·255) ≈ 0.017 after normalization.
+	mean := sum / float64(len(fx.CHW))
+	t.Logf("vs torchvision eval preset: mean |diff| %.4f, max %.4f (normalized units)", mean, worst)
+	if mean > 0.02 || worst > 0.1 {
+		t.Errorf("vs torchvision eval preset: mean |diff| %.4f, max %.4f", mean, worst)
+	}
 }

@@ -24,12 +24,19 @@ func ImageNetTrain(size int) Compose {
 	}
 }
 
-// ImageNetEval is the evaluation pipeline of MindCV and torchvision at crop_pct 0.875:
-// Resize of the short side to floor(size/0.875) (256 for 224), bilinear, CenterCrop(size),
-// Normalize(ImageNet).
-func ImageNetEval(size int) Compose {
+// ImageNetEval is MindCV's evaluation pipeline at crop_pct 0.875: Resize of the short
+// side to floor(size/0.875) (256 for 224) with plain bilinear interpolation (MindSpore's
+// OpenCV resize does not antialias), CenterCrop(size), Normalize(ImageNet).
+func ImageNetEval(size int) Compose { return imageNetEval(size, Bilinear) }
+
+// ImageNetEvalPIL is torchvision's evaluation preset as applied to PIL images, the way
+// torchvision's reference accuracies were measured: as ImageNetEval, but resizing with
+// PIL's antialiased bilinear filter.
+func ImageNetEvalPIL(size int) Compose { return imageNetEval(size, BilinearAntialias) }
+
+func imageNetEval(size int, interp Interpolation) Compose {
 	return Compose{
-		ResizeShort(size * 8 / 7), // floor(size/0.875) without float error
+		&Resize{Short: size * 8 / 7, Interp: interp}, // floor(size/0.875) without float error
 		CenterCrop{Height: size, Width: size},
 		NewNormalize(ImageNetMean, ImageNetStd),
 	}

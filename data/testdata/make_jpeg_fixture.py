@@ -29,3 +29,16 @@ for name, (h, w), sub in [("photo420", (48, 64), 2), ("photo420odd", (47, 63), 2
                           ("photo422", (47, 63), 1), ("photo444", (48, 64), 0)]:
     Image.fromarray(scene(h, w)).save(f"{out}/{name}.jpg", quality=90, subsampling=sub)
     Image.open(f"{out}/{name}.jpg").convert("RGB").save(f"{out}/{name}_pil.png")
+
+# torchvision's ImageNet evaluation preset on a PIL image (PIL decoding, PIL's
+# antialiased bilinear resize with uint8 rounding), scaled down: Resize(32) of the short
+# side, CenterCrop(28), ToTensor, Normalize. Stored CHW.
+import json  # noqa: E402
+
+import torchvision.transforms as T  # noqa: E402
+
+tf = T.Compose([T.Resize(32, interpolation=T.InterpolationMode.BILINEAR), T.CenterCrop(28), T.ToTensor(),
+                T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+t = tf(Image.open(f"{out}/photo420.jpg").convert("RGB"))
+with open(f"{out}/photo420_torchvision_eval.json", "w") as f:
+    json.dump({"shape": list(t.shape), "chw": [round(float(v), 6) for v in t.reshape(-1)]}, f)
