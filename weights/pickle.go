@@ -83,8 +83,9 @@ func allowedGlobal(g pyGlobal) bool {
 	if _, ok := callables[g]; ok {
 		return true
 	}
+	// Old files saved from a GPU may name torch.cuda.FloatStorage and the like.
 	_, ok := storageTypes[g.name]
-	return ok && g.module == "torch"
+	return ok && (g.module == "torch" || g.module == "torch.cuda")
 }
 
 func newOrderedDict(args pyTuple) (any, error) {

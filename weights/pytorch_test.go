@@ -88,6 +88,9 @@ func TestPyTorchViews(t *testing.T) {
 	p.str("one").tensor("FloatStorage", "0", 12, 2, []int32{1, 2}, []int32{99, 4})
 	p.str("s").tensor("FloatStorage", "0", 12, 7, nil, nil)
 	p.str("e").tensor("FloatStorage", "0", 12, 0, []int32{0, 5}, []int32{5, 1})
+	p.str("cuda").global("torch._utils", "_rebuild_tensor").op('(')
+	p.op('(').str("storage").global("torch.cuda", "FloatStorage").str("0").str("cuda:0").int(12).op('t', 'Q')
+	p.int(1).ints(2).ints(1).op('t', 'R')
 	f, err := readBytes(torchZip(t, p.endDict().b, map[string][]byte{"0": f32le(vals...)}))
 	if err != nil {
 		t.Fatal(err)
@@ -99,9 +102,16 @@ func TestPyTorchViews(t *testing.T) {
 		"one":    {2, 6},
 		"s":      {7},
 		"e":      {},
+		"cuda":   {1, 2},
+	}
+	if len(f.Tensors) != len(want) {
+		t.Fatalf("%d tensors %v, want %d", len(f.Tensors), Names(f.Tensors), len(want))
 	}
 	for _, n := range f.Tensors {
-		w := want[n.Name]
+		w, ok := want[n.Name]
+		if !ok {
+			t.Fatalf("unexpected tensor %q", n.Name)
+		}
 		if len(n.Tensor.Data()) != len(w) {
 			t.Fatalf("%s: %d elements, want %d", n.Name, len(n.Tensor.Data()), len(w))
 		}
