@@ -417,3 +417,73 @@ func TestMaxPool2x2BackwardKernel(t *testing.T) {
 		}
 	})
 }
+
+// The benchmarks run every kernel on every ISA path on one VGG-sized activation
+// (64 channels of 112×112, 3.2 MB), so the paths compare side by side.
+func ewBench(b *testing.B, bytesPerElem int, fn func(n int)) {
+	const n = 64 * 112 * 112
+	for _, isa := range asm.Supported() {
+		b.Run(isa.String(), func(b *testing.B) {
+			restore, _ := asm.SetImpl(isa)
+			defer restore()
+			b.SetBytes(int64(n * bytesPerElem))
+			for b.Loop() {
+				fn(n)
+			}
+		})
+	}
+}
+
+var ewX, ewY, ewZ = make([]float32, 64*112*112), make([]float32, 64*112*112), make([]float32, 64*112*112)
+
+func init() {
+	r := rand.New(rand.NewPCG(1, 1))
+	ewRand(r, ewX)
+	ewRand(r, ewY)
+}
+
+func BenchmarkReLU(b *testing.B) {
+	ewBench(b, 8, func(n int) { asm.ReLU(ewZ[:n], ewX[:n]) })
+}
+
+func BenchmarkReLUBackward(b *testing.B) {
+	ewBench(b, 12, func(n int) { asm.ReLUBackward(ewZ[:n], ewY[:n], ewX[:n]) })
+}
+
+func BenchmarkScaleShift(b *testing.B) {
+	ewBench(b, 8, func(n int) { asm.ScaleShift(ewZ[:n], ewX[:n], 1.5, 0.25) })
+}
+
+func BenchmarkSumSq(b *testing.B) {
+	ewBench(b, 4, func(n int) { asm.SumSq(ewX[:n]) })
+}
+
+func BenchmarkSumDot(b *testing.B) {
+	ewBench(b, 8, func(n int) { asm.SumDot(ewY[:n], ewX[:n]) })
+}
+
+func BenchmarkAxpByC(b *testing.B) {
+	ewBench(b, 12, func(n int) { asm.AxpByC(ewZ[:n], ewY[:n], ewX[:n], 0.5, -0.25, 0.125) })
+}
+
+var ewIdx = make([]int32, 64*56*56)
+
+func BenchmarkMaxPool2x2(b *testing.B) {
+	// 64 planes of 112×112 → 56×56: reads the input, writes a quarter plus indices.
+	ewBench(b, 6, func(n int) {
+		for p := 0; p < 64; p++ {
+			asm.MaxPool2x2(ewZ[p*56*56:(p+1)*56*56], ewIdx[p*56*56:(p+1)*56*56], ewX[p*112*112:(p+1)*112*112], 112, 112)
+		}
+	})
+}
+
+func BenchmarkMaxPool2x2Backward(b *testing.B) {
+	for p := 0; p < 64; p++ {
+		asm.MaxPool2x2(ewZ[p*56*56:(p+1)*56*56], ewIdx[p*56*56:(p+1)*56*56], ewX[p*112*112:(p+1)*112*112], 112, 112)
+	}
+	ewBench(b, 6, func(n int) {
+		for p := 0; p < 64; p++ {
+			asm.MaxPool2x2Backward(ewY[p*112*112:(p+1)*112*112], ewIdx[p*56*56:(p+1)*56*56], ewZ[p*56*56:(p+1)*56*56], 112, 112)
+		}
+	})
+}

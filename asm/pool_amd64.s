@@ -192,9 +192,9 @@ TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-112
 	SHLQ    $2, R11              // … in bytes
 	VMOVDQU poolEven8<>(SB), Y15
 	MOVL    $1, CX
-	MOVQ    CX, X14
+	VMOVQ    CX, X14
 	VPBROADCASTD X14, Y14        // 1
-	MOVQ    R10, X13
+	VMOVQ    R10, X13
 	VPBROADCASTD X13, Y13        // w
 	VPADDD  Y14, Y13, Y12        // w+1
 
@@ -217,7 +217,7 @@ mp2_col:
 	VSHUFPS      $0xdd, Y1, Y0, Y5 // b
 	VSHUFPS      $0x88, Y3, Y2, Y6 // c
 	VSHUFPS      $0xdd, Y3, Y2, Y7 // d
-	MOVQ         AX, X8
+	VMOVQ         AX, X8
 	VPBROADCASTD X8, Y8
 	VPADDD       Y15, Y8, Y8       // J: index of a
 	VMOVDQU      Y8, Y9
@@ -385,9 +385,9 @@ TEXT ·maxPool2x2BackwardAVX2(SB), NOSPLIT, $0-112
 	SHLQ    $2, R11              // … in bytes
 	VMOVDQU poolEven<>(SB), Y15  // 0, 2, …, 14
 	MOVL    $1, CX
-	MOVQ    CX, X14
+	VMOVQ    CX, X14
 	VPBROADCASTD X14, Y14        // 1
-	MOVQ    R10, X13
+	VMOVQ    R10, X13
 	VPBROADCASTD X13, Y13        // w
 	VPADDD  Y14, Y13, Y12        // w+1
 
@@ -404,7 +404,7 @@ mpb2_col:
 	JZ           mpb2_next
 	VMOVUPS      (DI), Y0
 	VMOVDQU      (DX), Y1
-	MOVQ         AX, X8
+	VMOVQ         AX, X8
 	VPBROADCASTD X8, Y8
 	VPADDD       Y15, Y8, Y8     // index of candidate a
 	VPADDD       Y14, Y8, Y9     // b
