@@ -47,7 +47,8 @@ type RandomResizedCrop struct {
 }
 
 // NewRandomResizedCrop returns the ImageNet training crop: size×size, scale 0.08–1,
-// ratio 3/4–4/3, bilinear.
+// ratio 3/4–4/3, plain bilinear as MindCV's OpenCV-based crop resizes. Set Interp to
+// BilinearAntialias for torchvision's behaviour on PIL images.
 func NewRandomResizedCrop(size int) *RandomResizedCrop {
 	return &RandomResizedCrop{Height: size, Width: size, Scale: [2]float64{0.08, 1}, Ratio: [2]float64{3.0 / 4, 4.0 / 3}}
 }
