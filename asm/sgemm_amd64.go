@@ -47,16 +47,30 @@ func packTransAVX512(dst, src *float32, ld, rows, w, W int)
 //go:noescape
 func packCopyAVX2(dst, src *float32, ld, rows, w, W int)
 
+// The panel packing kernels pack a kc×nc block of a row-major B into slivers of NR
+// (32 for AVX-512, 16 for AVX2) columns, the last one zero-padded:
+//
+//	for p < kc, j < ceil(nc/NR)·NR:
+//		dst[(j/NR)*kc*NR + p*NR + j%NR] = src[p*ld+j] if j < nc, else 0
+
+//go:noescape
+func packPanelAVX512(dst, src *float32, ld, kc, nc int)
+
+//go:noescape
+func packPanelAVX2(dst, src *float32, ld, kc, nc int)
+
 var avx512Geom = func() *gemmGeom {
 	g := &gemmGeom{isa: AVX512, mr: 12, nr: 32, kernel: sgemmKernelAVX512,
-		packCopy: packCopyAVX512, packTrans: packTransGather512, maxPackW: 32}
+		packCopy: packCopyAVX512, packTrans: packTransGather512, maxPackW: 32,
+		packPanel: packPanelAVX512}
 	g.kcMax, g.ncMax = cacheBlocking(g.mr, g.nr, 512)
 	return g
 }()
 
 var avx2Geom = func() *gemmGeom {
 	g := &gemmGeom{isa: AVX2, mr: 6, nr: 16, kernel: sgemmKernelAVX2,
-		packCopy: packCopyAVX2, packTrans: packTransGo, maxPackW: 16}
+		packCopy: packCopyAVX2, packTrans: packTransGo, maxPackW: 16,
+		packPanel: packPanelAVX2}
 	g.kcMax, g.ncMax = cacheBlocking(g.mr, g.nr, 256)
 	return g
 }()

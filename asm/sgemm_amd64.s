@@ -16,6 +16,44 @@ TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-72
 	MOVQ b+16(FP), DI
 	MOVQ ldb+24(FP), R8
 	SHLQ $2, R8                    // B row stride in bytes
+	MOVQ c+32(FP), DX              // prefetch the C tile while the k loop runs
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
 
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -50,6 +88,8 @@ TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-72
 k512_loop4:
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1088(DI)
 	VBROADCASTSS 0(SI), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -90,6 +130,8 @@ k512_loop4:
 	ADDQ R8, DI
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1088(DI)
 	VBROADCASTSS 0(SI), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -130,6 +172,8 @@ k512_loop4:
 	ADDQ R8, DI
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1088(DI)
 	VBROADCASTSS 0(SI), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -170,6 +214,8 @@ k512_loop4:
 	ADDQ R8, DI
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1088(DI)
 	VBROADCASTSS 0(SI), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -216,6 +262,8 @@ k512_tail:
 k512_loop1:
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1088(DI)
 	VBROADCASTSS 0(SI), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -505,6 +553,26 @@ TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-72
 	MOVQ b+16(FP), DI
 	MOVQ ldb+24(FP), R8
 	SHLQ $2, R8
+	MOVQ c+32(FP), DX              // prefetch the C tile while the k loop runs
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	ADDQ R9, DX
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -527,6 +595,7 @@ TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-72
 k2_loop4:
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
+	PREFETCHT0 512(DI)
 	VBROADCASTSS 0(SI), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -549,6 +618,7 @@ k2_loop4:
 	ADDQ R8, DI
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
+	PREFETCHT0 512(DI)
 	VBROADCASTSS 0(SI), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -571,6 +641,7 @@ k2_loop4:
 	ADDQ R8, DI
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
+	PREFETCHT0 512(DI)
 	VBROADCASTSS 0(SI), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -593,6 +664,7 @@ k2_loop4:
 	ADDQ R8, DI
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
+	PREFETCHT0 512(DI)
 	VBROADCASTSS 0(SI), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -621,6 +693,7 @@ k2_tail:
 k2_loop1:
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
+	PREFETCHT0 512(DI)
 	VBROADCASTSS 0(SI), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -960,3 +1033,128 @@ pc2_done:
 	VZEROUPPER
 	RET
 
+
+// ---------------------------------------------------------------------------
+// Panel packing of a row-major B block: rows are read contiguously (friendly to
+// the hardware prefetchers even when B is far larger than the caches) and
+// scattered into the NR-wide slivers.
+
+// func packPanelAVX512(dst *float32, src *float32, ld int, kc int, nc int)
+TEXT ·packPanelAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8                    // src row stride in bytes
+	MOVQ kc+24(FP), BX
+	MOVQ BX, R10
+	SHLQ $7, R10                   // sliver stride: kc·32 floats, in bytes
+	MOVQ nc+32(FP), R11
+	MOVQ R11, CX
+	ANDQ $31, CX                   // CX = columns in the ragged last sliver
+	SHRQ $5, R11                   // R11 = full slivers
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	MOVQ R8, R12
+	SHLQ $1, R12                   // prefetch distance: two rows
+	TESTQ BX, BX
+	JZ    pp512_done
+pp512_row:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ R11, R13
+	TESTQ R13, R13
+	JZ    pp512_rem
+pp512_sliver:
+	PREFETCHT0 (AX)(R12*1)
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ $128, AX
+	ADDQ R10, DX
+	DECQ R13
+	JNZ  pp512_sliver
+pp512_rem:
+	TESTQ CX, CX
+	JZ    pp512_next
+	VMOVUPS.Z (AX), K1, Z0
+	VMOVUPS.Z 64(AX), K2, Z1
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+pp512_next:
+	ADDQ R8, SI
+	ADDQ $128, DI
+	DECQ BX
+	JNZ  pp512_row
+pp512_done:
+	VZEROUPPER
+	RET
+
+// func packPanelAVX2(dst *float32, src *float32, ld int, kc int, nc int)
+TEXT ·packPanelAVX2(SB), NOSPLIT, $0-40
+	MOVQ nc+32(FP), R11
+	MOVQ R11, AX
+	ANDQ $15, AX                   // AX = columns in the ragged last sliver
+	SHRQ $4, R11                   // R11 = full slivers
+	MOVQ AX, R14                   // R14 = ragged columns (for the test below)
+	MOVQ $8, BX
+	CMPQ AX, BX
+	CMOVQLT AX, BX
+	MOVQ AX, CX
+	SUBQ $8, CX
+	XORQ R9, R9
+	CMPQ CX, R9
+	CMOVQLT R9, CX
+	LEAQ maskTable<>(SB), R9
+	MOVQ $8, R13
+	SUBQ BX, R13
+	VMOVUPS (R9)(R13*4), Y2        // Y2, Y3: masks of the ragged sliver
+	MOVQ $8, R13
+	SUBQ CX, R13
+	VMOVUPS (R9)(R13*4), Y3
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), BX
+	MOVQ BX, R10
+	SHLQ $6, R10                   // sliver stride: kc·16 floats, in bytes
+	MOVQ R8, R12
+	SHLQ $1, R12
+	TESTQ BX, BX
+	JZ    pp2_done
+pp2_row:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ R11, R13
+	TESTQ R13, R13
+	JZ    pp2_rem
+pp2_sliver:
+	PREFETCHT0 (AX)(R12*1)
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ $64, AX
+	ADDQ R10, DX
+	DECQ R13
+	JNZ  pp2_sliver
+pp2_rem:
+	TESTQ R14, R14
+	JZ    pp2_next
+	VMASKMOVPS (AX), Y2, Y0
+	VMASKMOVPS 32(AX), Y3, Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+pp2_next:
+	ADDQ R8, SI
+	ADDQ $64, DI
+	DECQ BX
+	JNZ  pp2_row
+pp2_done:
+	VZEROUPPER
+	RET

@@ -40,7 +40,12 @@ type gemmGeom struct {
 	packCopy  packFunc
 	packTrans packFunc
 	maxPackW  int // widest W the pack kernels take
+	packPanel panelFunc
 }
+
+// panelFunc packs a kc×nc block of a row-major B (row stride ld) into NR slivers,
+// the last zero-padded.
+type panelFunc func(dst, src *float32, ld, kc, nc int)
 
 // sameA reports whether panels packed for g can be used by h.
 func (g *gemmGeom) sameA(h *gemmGeom) bool {
@@ -55,18 +60,23 @@ var _ = registerKernels(func(isa ISA) { curGeom = geomFor(isa) })
 // cacheBlocking derives KC and NC from the data caches (48 KiB L1d and 2 MiB L2 on
 // the development machine give KC=384, NC=672 for the AVX-512 12×32 kernel).
 func cacheBlocking(mr, nr, kcCap int) (kc, nc int) {
-	l1, l2 := cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2
+	l1, l2 := cpuid.CPU.Cache.L1D, cpuidL2()
 	if l1 <= 0 {
 		l1 = 32 << 10
-	}
-	if l2 <= 0 {
-		l2 = 256 << 10
 	}
 	// An A sliver gets 3/8 of L1, leaving room for the streamed B sliver lines.
 	kc = min(max(l1*3/8/(4*mr)/32*32, 64), kcCap)
 	// Half of L2 holds the B block.
 	nc = max(l2/2/(4*kc)/nr*nr, nr)
 	return kc, nc
+}
+
+// cpuidL2 is the L2 size per core, or 256 KiB if unknown.
+func cpuidL2() int {
+	if l2 := cpuid.CPU.Cache.L2; l2 > 0 {
+		return l2
+	}
+	return 256 << 10
 }
 
 // aPanels is op(A) packed for one geometry.
@@ -158,6 +168,11 @@ func packBMatrix(g *gemmGeom, dst, b []float32, ld int, trans bool, k0, kc, j0, 
 		return
 	}
 	_ = dst[(nc+nr-1)/nr*kc*nr-1]
+	if !trans && nr == g.nr {
+		_ = b[(k0+kc-1)*ld+j0+nc-1]
+		g.packPanel(&dst[0], &b[k0*ld+j0], ld, kc, nc)
+		return
+	}
 	pc, pt := g.packCopy, g.packTrans
 	if nr > g.maxPackW {
 		pc, pt = packCopyGo, packTransGo
@@ -183,7 +198,6 @@ type gemmJob struct {
 	alpha, beta float32
 	src         BSource // custom source, or nil for mat
 	mat         matrixB
-	direct      bool // read a non-transposed matrix B in place, without packing
 	c           []float32
 	ldc         int
 
@@ -206,9 +220,6 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 	}
 	j := jobPool.get()
 	*j = gemmJob{g: g, a: ap, m: m, n: n, k: k, alpha: alpha, beta: beta, src: src, mat: mat, c: c, ldc: ldc}
-	// Reading B in place saves the packing pass when few A slivers reuse each B
-	// panel; strides that are multiples of 4 KiB alias in L1, so those are packed.
-	j.direct = src == nil && !mat.trans && m <= directMaxM*g.mr && (mat.ld*4)%4096 != 0
 
 	t := Threads()
 	msl := (m + g.mr - 1) / g.mr
@@ -233,9 +244,6 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 	j.src, j.c, j.mat, j.a = nil, nil, matrixB{}, nil
 	jobPool.put(j)
 }
-
-// directMaxM is the most A slivers for which B is read in place.
-var directMaxM = 0
 
 func (j *gemmJob) run(lo, hi int) {
 	g := j.g
@@ -265,14 +273,9 @@ func (j *gemmJob) task(mi, ni int, buf []float32) {
 		if k0 > 0 {
 			beta = 1
 		}
-		switch {
-		case j.direct:
-			if r := (j1 - j0) % nr; r != 0 { // the ragged last sliver is packed
-				g.packCopy(&buf[0], &j.mat.b[k0*j.mat.ld+j1-r], j.mat.ld, kc, r, nr)
-			}
-		case j.src != nil:
+		if j.src != nil {
 			j.src.PackB(buf[:(j1-j0+nr-1)/nr*kc*nr], k0, kc, j0, j1-j0, nr)
-		default:
+		} else {
 			packBMatrix(g, buf, j.mat.b, j.mat.ld, j.mat.trans, k0, kc, j0, j1-j0, nr)
 		}
 		blk := ap.data[k0*ap.mPad:]
@@ -281,19 +284,12 @@ func (j *gemmJob) task(mi, ni int, buf []float32) {
 			rows := min(mr, j.m-i)
 			for jj := j0; jj < j1; jj += nr {
 				cols := min(nr, j.n-jj)
-				b, ldb := &buf[(jj-j0)/nr*kc*nr], nr
-				if j.direct {
-					if cols == nr {
-						b, ldb = &j.mat.b[k0*j.mat.ld+jj], j.mat.ld
-					} else {
-						b = &buf[0]
-					}
-				}
+				b := &buf[(jj-j0)/nr*kc*nr]
 				c := &j.c[i*j.ldc+jj]
 				if raceEnabled {
-					raceKernel(kc, a, mr, b, ldb, nr, c, j.ldc, rows, cols)
+					raceKernel(kc, a, mr, b, nr, nr, c, j.ldc, rows, cols)
 				}
-				g.kernel(kc, a, b, ldb, c, j.ldc, j.alpha, beta, rows, cols)
+				g.kernel(kc, a, b, nr, c, j.ldc, j.alpha, beta, rows, cols)
 			}
 		}
 	}

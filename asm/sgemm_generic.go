@@ -7,7 +7,8 @@ import "unsafe"
 
 var genericGeom = func() *gemmGeom {
 	g := &gemmGeom{isa: Generic, mr: 4, nr: 4, kernel: sgemmKernelGo,
-		packCopy: packCopyGo, packTrans: packTransGo, maxPackW: 1 << 30}
+		packCopy: packCopyGo, packTrans: packTransGo, maxPackW: 1 << 30,
+		packPanel: packPanelGo4}
 	g.kcMax, g.ncMax = cacheBlocking(g.mr, g.nr, 256)
 	return g
 }()
@@ -92,5 +93,21 @@ func packTransGo(dst, src *float32, ld, rows, w, W int) {
 		for p, v := range col {
 			d[p*W+j] = v
 		}
+	}
+}
+
+// packPanelGo4 is the panelFunc for NR = 4.
+func packPanelGo4(dst, src *float32, ld, kc, nc int) { packPanelGo(dst, src, ld, kc, nc, 4) }
+
+// packPanelGo is the panelFunc for a given NR:
+//
+//	for p < kc, j < ceil(nc/NR)·NR:
+//		dst[(j/NR)*kc*NR + p*NR + j%NR] = src[p*ld+j] if j < nc, else 0
+func packPanelGo(dst, src *float32, ld, kc, nc, nr int) {
+	for j := 0; j < nc; j += nr {
+		w := min(nr, nc-j)
+		d := (*float32)(unsafe.Add(unsafe.Pointer(dst), 4*(j/nr)*kc*nr))
+		s := (*float32)(unsafe.Add(unsafe.Pointer(src), 4*j))
+		packCopyGo(d, s, ld, kc, w, nr)
 	}
 }
