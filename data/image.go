@@ -40,6 +40,26 @@ func (m *Image) Load(s Sample) error {
 // At returns channel c of pixel (y, x).
 func (m *Image) At(y, x, c int) float32 { return m.Pix[(y*m.W+x)*m.C+c] }
 
+// ToCHW writes the image channel-major (C×H×W), the layout of a network's input, into
+// dst, which must hold H·W·C values.
+func (m *Image) ToCHW(dst []float32) error {
+	plane := m.H * m.W
+	if len(dst) != plane*m.C {
+		return fmt.Errorf("data: ToCHW: %d×%d×%d image into %d values", m.H, m.W, m.C, len(dst))
+	}
+	if m.C == 1 {
+		copy(dst, m.Pix)
+		return nil
+	}
+	for ch := 0; ch < m.C; ch++ {
+		d := dst[ch*plane : (ch+1)*plane]
+		for i := range d {
+			d[i] = m.Pix[i*m.C+ch]
+		}
+	}
+	return nil
+}
+
 func grow(b []float32, n int) []float32 {
 	if cap(b) < n {
 		return make([]float32, n)

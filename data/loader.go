@@ -461,17 +461,9 @@ func (w *worker) fill(j job, epoch int) error {
 		return fmt.Errorf("data: %s: sample is %d×%d×%d (C×H×W) after the transform, the batch needs %d×%d×%d",
 			source(l.ds, j.idx), m.C, m.H, m.W, l.c, l.h, l.w)
 	}
-	plane := l.h * l.w
-	dst := j.p.slot.full.Data()[j.pos*l.c*plane : (j.pos+1)*l.c*plane]
-	if l.c == 1 {
-		copy(dst, m.Pix)
-	} else {
-		for ch := 0; ch < l.c; ch++ {
-			d := dst[ch*plane : (ch+1)*plane]
-			for i := range d {
-				d[i] = m.Pix[i*l.c+ch]
-			}
-		}
+	n := l.c * l.h * l.w
+	if err := m.ToCHW(j.p.slot.full.Data()[j.pos*n : (j.pos+1)*n]); err != nil {
+		return err
 	}
 	j.p.slot.batch.Labels[j.pos] = label
 	return nil

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -398,5 +399,20 @@ func TestRandomTransformsNeedRand(t *testing.T) {
 		if err := tf.Apply(NewImage(4, 4, 3), nil); err == nil {
 			t.Errorf("%T accepted a nil generator", tf)
 		}
+	}
+}
+
+func TestToCHW(t *testing.T) {
+	m := NewImage(1, 2, 3)
+	copy(m.Pix, []float32{1, 2, 3, 4, 5, 6}) // two RGB pixels
+	dst := make([]float32, 6)
+	if err := m.ToCHW(dst); err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{1, 4, 2, 5, 3, 6}; !slices.Equal(dst, want) {
+		t.Errorf("CHW %v, want %v", dst, want)
+	}
+	if err := m.ToCHW(make([]float32, 5)); err == nil {
+		t.Error("short destination accepted")
 	}
 }
