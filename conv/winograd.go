@@ -25,7 +25,13 @@ import (
 //  2. the α² GEMMs on the pre-packed U[ξ] (asm.PackedA), whose B "packing" is then a
 //     contiguous copy;
 //  3. per output channel, the output transform (asm.WinogradOutput) with bias and
-//     ReLU into an output region, copied into y's rows.
+//     ReLU into an L1-resident output region, whose rows are then copied into y,
+//     clipping the edge tiles. (Scattering straight into y measured slower: the
+//     scattered partial-line writes miss; the copy streams whole lines.)
+//
+// A block's last vector group may be partly unused; those lanes repeat the block's
+// last tile, so they compute and store the same values to the same places and no
+// lane needs masking.
 //
 // Nothing of V or M is materialized for the whole layer, and x and y stay NCHW.
 
@@ -79,7 +85,7 @@ type winoState struct {
 // winoBlock is a run of consecutive tiles (in image, tile-row, tile-column order).
 type winoBlock struct {
 	nt   int     // tiles
-	pad  int     // nt rounded up to w
+	pad  int     // nt rounded up to w (the V layout's width)
 	idx  []int32 // per tile (pad of them): offset of its α×α patch in the input region
 	oidx []int32 // per tile: offset of its m×m result in the output region
 	segs []winoSeg
@@ -241,10 +247,9 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 	perImg := k.th * tw
 	b := winoBlock{nt: t1 - t0}
 	b.pad = (b.nt + st.w - 1) / st.w * st.w
-	b.idx = make([]int32, b.pad)  // padding tiles read the zero area at 0
-	b.oidx = make([]int32, b.pad) // and write the trash area at 0
-	in := k.alpha * k.wp          // zero area: one patch's rows
-	out := m * k.wo               // trash area: one tile's rows
+	b.idx = make([]int32, b.pad)
+	b.oidx = make([]int32, b.pad)
+	in, out := 0, 0
 	for t := t0; t < t1; {
 		img := t / perImg
 		a, e := t-img*perImg, min(t1-img*perImg, perImg)
@@ -260,6 +265,9 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 		out += rows * m * k.wo
 		b.segs = append(b.segs, s)
 		t = img*perImg + e
+	}
+	for j := b.nt; j < b.pad; j++ { // padding lanes repeat the last tile
+		b.idx[j], b.oidx[j] = b.idx[b.nt-1], b.oidx[b.nt-1]
 	}
 	st.maxPad = max(st.maxPad, b.pad)
 	st.inLen = max(st.inLen, in)
@@ -278,7 +286,6 @@ func (k *winograd) newScratch(st *winoState) *winoScratch {
 		mm:   tensor.Aligned(a2 * slotStride(g.K*st.maxPad)),
 		bsrc: make([]winoB, a2),
 	}
-	clear(sc.in[:k.alpha*k.wp]) // the zero area is never written again
 	return sc
 }
 
@@ -290,6 +297,7 @@ func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
 	x, y := k.call.x, k.call.y
 	vstride := slotStride(b.pad * g.C)
 	groups := b.pad / asm.WinogradGroup
+	n16 := (b.nt + asm.WinogradGroup - 1) / asm.WinogradGroup * asm.WinogradGroup
 	plane := g.H * g.W
 
 	// 1. Input transform, channel by channel.
@@ -306,18 +314,19 @@ func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
 		}
 	}
 
-	// 2. The α² GEMMs: M[ξ] (K × nt, row stride pad) = U[ξ] · V[ξ].
+	// 2. The α² GEMMs: M[ξ] (K × n16, row stride pad) = U[ξ] · V[ξ]; the columns past
+	// nt repeat the last tile.
 	mstride := slotStride(g.K * b.pad)
 	for xi := 0; xi < a2; xi++ {
 		src := &sc.bsrc[xi]
 		*src = winoB{v: sc.v[xi*vstride : xi*vstride+b.pad*g.C], c: g.C, w: w}
-		k.u[xi].Gemm(b.nt, 1, src, 0, sc.mm[xi*mstride:], b.pad)
+		k.u[xi].Gemm(n16, 1, src, 0, sc.mm[xi*mstride:], b.pad)
 	}
 
 	// 3. Output transform with bias and ReLU, channel by channel.
 	oplane := k.oh * k.ow
 	for ko := 0; ko < g.K; ko++ {
-		asm.WinogradOutput(k.m, sc.out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, groups, k.bias[ko], k.call.relu)
+		asm.WinogradOutput(k.m, sc.out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, n16/asm.WinogradGroup, k.bias[ko], k.call.relu)
 		for _, s := range b.segs {
 			k.copyOutput(y[(s.img*g.K+ko)*oplane:][:oplane], sc.out[s.out:], s)
 		}

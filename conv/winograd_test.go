@@ -98,6 +98,7 @@ func TestWinogradForward(t *testing.T) {
 		{4, 6, 9, 11, 2, 2},
 		{16, 33, 28, 28, 1, 1},
 		{3, 17, 6, 40, 1, 1},
+		{6, 7, 12, 12, 1, 3}, // whole tiles for every m: y written in place, across images
 	}
 	if !testing.Short() {
 		cases = append(cases, winoCase{64, 64, 28, 28, 1, 2}, winoCase{130, 20, 10, 12, 1, 3})
