@@ -11,7 +11,7 @@
 //
 // [Open] maps MindCV's --dataset names onto them, and [EmbeddedFashionMNIST] returns a
 // 6,000 + 1,000 image subset of Fashion-MNIST compiled into the package, so that examples
-// and smoke tests need no download.
+// and smoke tests need no download. [Subset] selects samples of any dataset.
 //
 // Transforms work on an [Image]: float32 pixels, height × width × channels, on the 0–255
 // scale. They follow torchvision's algorithms (RandomResizedCrop's ten attempts and centre
@@ -19,8 +19,10 @@
 // draw every random number from the *rand.Rand handed to them, so a pipeline is a pure
 // function of (seed, epoch, sample index). Bilinear resizing is torchvision's tensor
 // bilinear with align_corners=False, without antialias by default, which is also what
-// OpenCV's INTER_LINEAR (MindSpore's Resize) computes; [BilinearAntialias] gives PIL's
-// triangle filter (torchvision antialias=True). Intermediate values are not rounded to
+// OpenCV's INTER_LINEAR (MindSpore's Resize) computes, up to OpenCV's fixed-point
+// rounding on bytes; [BilinearAntialias] gives PIL's triangle filter (torchvision
+// antialias=True). The presets follow MindCV ([ImageNetTrain], [ImageNetEval]) or
+// torchvision on PIL images ([ImageNetEvalPIL]). Intermediate values are not rounded to
 // uint8 as PIL would. JPEGs are decoded with Go's image/jpeg, with chroma upsampling and
 // colour conversion redone as libjpeg does them, so pixels land within a few levels of
 // PIL's decoding (0.04 levels on average on the test images).
