@@ -12,6 +12,7 @@ import (
 type ReLU struct {
 	backendRef
 	inPlace bool
+	fused   bool           // the preceding Conv2d applies it (set by Sequential)
 	out     *tensor.Tensor // own output buffer
 	y, dx   *tensor.Tensor // y: the last output (out, or the input in place)
 }
@@ -46,6 +47,10 @@ func (l *ReLU) OutShape(in []int) ([]int, error) { return append([]int(nil), in.
 func (l *ReLU) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := checkNil(l, x); err != nil {
 		return nil, err
+	}
+	if l.fused {
+		l.y = x
+		return x, nil
 	}
 	y := x
 	if !l.inPlace {

@@ -28,8 +28,12 @@ type BatchNorm2d struct {
 	// folded scale/shift of the evaluation pass.
 	mean, invStd, variance, scale, shift []float32
 	batchStats                           bool
+	// folded: a Sequential in evaluation mode folded this batch norm into the
+	// preceding Conv2d, so Forward passes its input through.
+	folded bool
 
-	x, y, dx *tensor.Tensor
+	out      *tensor.Tensor // own output buffer
+	x, y, dx *tensor.Tensor // y: the last output (out, or x when folded)
 }
 
 // NewBatchNorm2d returns a batch norm over c channels with torchvision's defaults:
@@ -85,7 +89,12 @@ func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("layers: %s: input must be N×%d×H×W, got shape %v", l, l.c, s)
 	}
 	n, hw := s[0], s[2]*s[3]
-	l.y = tensor.Ensure(l.y, s...)
+	if l.folded && !l.training {
+		l.x, l.y = x, x
+		return x, nil
+	}
+	l.y = tensor.Ensure(l.out, s...)
+	l.out = l.y
 	be := l.batchNorm()
 	if l.training {
 		if n*hw < 2 {
@@ -128,6 +137,9 @@ func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 func (l *BatchNorm2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := checkGrad(l, l.y, dy); err != nil {
 		return nil, err
+	}
+	if l.y == l.x {
+		return nil, fmt.Errorf("layers: %s: Backward after an evaluation-mode Forward in which it was folded into the preceding Conv2d; switch the Sequential to training mode or call SetFusion(false)", l)
 	}
 	s := l.x.Shape()
 	l.dx = tensor.Ensure(l.dx, s...)

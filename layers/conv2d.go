@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/govgg/govgg/conv"
 	"github.com/govgg/govgg/tensor"
@@ -28,6 +29,13 @@ type Conv2d struct {
 	geom      conv.Geometry
 	stale     bool
 	needDX    bool
+
+	// Inference fusion, set by a Sequential in evaluation mode: the plan applies
+	// the following ReLU (fuseReLU) and the weights sent to it have the following
+	// batch norm folded in (foldBN, with the folded copies in wFold, bFold).
+	fuseReLU, planReLU bool
+	foldBN             *BatchNorm2d
+	wFold, bFold       []float32
 
 	x, y, dx *tensor.Tensor
 	yShape   []int
@@ -117,15 +125,23 @@ func (l *Conv2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if be := l.backend(); l.op == nil || g != l.geom || be != l.opBackend {
-		op, err := l.conv().NewConv(g, l.opts...)
+	if be := l.backend(); l.op == nil || g != l.geom || be != l.opBackend || l.planReLU != l.fuseReLU {
+		opts := l.opts
+		if l.fuseReLU {
+			opts = append(opts[:len(opts):len(opts)], conv.WithReLU(true))
+		}
+		op, err := l.conv().NewConv(g, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("layers: %s: %w", l, err)
 		}
-		l.op, l.geom, l.opBackend, l.stale = op, g, be, true
+		l.op, l.geom, l.opBackend, l.planReLU, l.stale = op, g, be, l.fuseReLU, true
 	}
 	if l.stale {
-		if err := l.op.SetWeights(l.weight.Value.Data(), l.biasData()); err != nil {
+		w, b := l.weight.Value.Data(), l.biasData()
+		if l.foldBN != nil {
+			w, b = l.folded()
+		}
+		if err := l.op.SetWeights(w, b); err != nil {
 			return nil, fmt.Errorf("layers: %s: %w", l, err)
 		}
 		l.stale = false
@@ -146,6 +162,9 @@ func (l *Conv2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := checkGrad(l, l.y, dy); err != nil {
 		return nil, err
 	}
+	if l.foldBN != nil {
+		return nil, fmt.Errorf("layers: %s: Backward after an evaluation-mode Forward with the next batch norm folded in; switch the Sequential to training mode or call SetFusion(false)", l)
+	}
 	n := l.x.Dim(0)
 	var db []float32
 	if l.bias != nil {
@@ -164,4 +183,38 @@ func (l *Conv2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
 	return l.dx, nil
+}
+
+// setFusion makes the layer apply the ReLU that follows it (relu) and fold the batch
+// norm that follows it (bn, or nil) into the weights it sends to its plan.
+func (l *Conv2d) setFusion(bn *BatchNorm2d, relu bool) {
+	if bn != l.foldBN || relu != l.fuseReLU {
+		l.foldBN, l.fuseReLU, l.stale = bn, relu, true
+	}
+}
+
+// folded returns the weights and bias with the batch norm's evaluation transform
+// folded in: per output channel k, w'ₖ = wₖ·sₖ and b'ₖ = (bₖ − μₖ)·sₖ + βₖ with
+// sₖ = γₖ/√(σ²ₖ + ε).
+func (l *Conv2d) folded() (w, b []float32) {
+	bn := l.foldBN
+	per := l.in * l.kernel * l.kernel
+	if len(l.wFold) != l.weight.Value.Len() {
+		l.wFold, l.bFold = make([]float32, l.weight.Value.Len()), make([]float32, l.out)
+	}
+	src := l.weight.Value.Data()
+	g, beta := bn.weight.Value.Data(), bn.bias.Value.Data()
+	rm, rv := bn.runMean.Value.Data(), bn.runVar.Value.Data()
+	for k := 0; k < l.out; k++ {
+		s := float64(g[k]) / math.Sqrt(float64(rv[k])+float64(bn.eps))
+		for i, v := range src[k*per : (k+1)*per] {
+			l.wFold[k*per+i] = float32(float64(v) * s)
+		}
+		var b0 float64
+		if l.bias != nil {
+			b0 = float64(l.bias.Value.Data()[k])
+		}
+		l.bFold[k] = float32((b0-float64(rm[k]))*s + float64(beta[k]))
+	}
+	return l.wFold, l.bFold
 }

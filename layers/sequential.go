@@ -12,18 +12,79 @@ import (
 // parameters and buffers are named by child index: "0.weight", "1.running_mean", and
 // "2.0.bias" for a nested Sequential, so a vgg "features" Sequential yields
 // torchvision's keys after the prefix "features.".
+//
+// In evaluation mode a Sequential fuses, for inference speed, each Conv2d with a
+// BatchNorm2d and a ReLU that directly follow it: the batch norm is folded into the
+// weights sent to the conv plan and the ReLU is applied inside the convolution, and
+// both layers then pass their input through. The network's output is the same (up
+// to rounding); the folded layers' own outputs are then the fused ones, and Backward
+// through a folded batch norm is an error. SetFusion(false) turns this off.
 type Sequential struct {
-	layers []Layer
-	needDX bool
+	layers   []Layer
+	needDX   bool
+	training bool
+	fuse     bool
 }
 
-// NewSequential returns a Sequential of the given layers.
+// NewSequential returns a Sequential of the given layers, in evaluation mode.
 func NewSequential(layers ...Layer) *Sequential {
-	return &Sequential{layers: append([]Layer(nil), layers...), needDX: true}
+	s := &Sequential{layers: append([]Layer(nil), layers...), needDX: true, fuse: true}
+	s.applyFusion()
+	return s
 }
 
 // Append adds layers at the end.
-func (s *Sequential) Append(layers ...Layer) { s.layers = append(s.layers, layers...) }
+func (s *Sequential) Append(layers ...Layer) {
+	s.layers = append(s.layers, layers...)
+	s.applyFusion()
+}
+
+// SetFusion turns the evaluation-mode fusion of Conv2d with a following BatchNorm2d
+// and ReLU on (the default) or off.
+func (s *Sequential) SetFusion(on bool) {
+	s.fuse = on
+	s.applyFusion()
+}
+
+// applyFusion sets or clears the fusion flags of every Conv2d [BatchNorm2d] ReLU run.
+func (s *Sequential) applyFusion() {
+	on := s.fuse && !s.training
+	for i := 0; i < len(s.layers); i++ {
+		c, ok := s.layers[i].(*Conv2d)
+		if !ok {
+			continue
+		}
+		j := i + 1
+		var bn *BatchNorm2d
+		if j < len(s.layers) {
+			if b, ok := s.layers[j].(*BatchNorm2d); ok && b.c == c.out {
+				bn = b
+				j++
+			}
+		}
+		var relu *ReLU
+		if j < len(s.layers) {
+			relu, _ = s.layers[j].(*ReLU)
+		}
+		if !on {
+			c.setFusion(nil, false)
+			if bn != nil {
+				bn.folded = false
+			}
+			if relu != nil {
+				relu.fused = false
+			}
+			continue
+		}
+		c.setFusion(bn, relu != nil)
+		if bn != nil {
+			bn.folded = true
+		}
+		if relu != nil {
+			relu.fused = true
+		}
+	}
+}
 
 // Layers returns the children in order. The slice must not be modified.
 func (s *Sequential) Layers() []Layer { return s.layers }
@@ -96,11 +157,13 @@ func appendPrefixed(out []*Param, prefix string, ps []*Param) []*Param {
 	return out
 }
 
-// SetTraining switches every child.
+// SetTraining switches every child, and the fusion of evaluation mode.
 func (s *Sequential) SetTraining(on bool) {
+	s.training = on
 	for _, l := range s.layers {
 		l.SetTraining(on)
 	}
+	s.applyFusion()
 }
 
 // ParamsChanged tells every child.

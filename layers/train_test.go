@@ -297,3 +297,72 @@ func TestTrainEvalModes(t *testing.T) {
 		t.Error("evaluation mode is not deterministic")
 	}
 }
+
+func TestEvalFusion(t *testing.T) {
+	forEachISA(t, func(t *testing.T) {
+		net := smallNet(t)
+		// Non-trivial batch-norm statistics and affine parameters.
+		for _, l := range net.Layers() {
+			if bn, ok := l.(*BatchNorm2d); ok {
+				for c := 0; c < bn.c; c++ {
+					bn.weight.Value.Data()[c] = 0.5 + float32(c%3)*0.4
+					bn.bias.Value.Data()[c] = float32(c%5)*0.1 - 0.2
+					bn.runMean.Value.Data()[c] = float32(c%4)*0.3 - 0.4
+					bn.runVar.Value.Data()[c] = 0.3 + float32(c%3)
+				}
+			}
+		}
+		net.ParamsChanged()
+		x := tensor.New(3, 3, 16, 12)
+		for i := range x.Data() {
+			x.Data()[i] = float32(i%17)*0.25 - 2
+		}
+		fused, err := net.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := append([]float32(nil), fused.Data()...)
+		if c := net.Layers()[0].(*Conv2d); c.foldBN == nil || !c.fuseReLU {
+			t.Fatal("evaluation mode did not fuse conv-bn-relu")
+		}
+		net.SetFusion(false)
+		plain, err := net.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeRel(t, "fused vs unfused", got, to64(plain.Data()), 1e-5)
+		// Backward through a folded batch norm is refused; through a fused ReLU alone
+		// it is exact.
+		net.SetFusion(true)
+		y, _ := net.Forward(x)
+		if _, err := net.Backward(y); err == nil || !strings.Contains(err.Error(), "folded") {
+			t.Errorf("Backward through a folded batch norm: err = %v", err)
+		}
+	})
+}
+
+func TestEvalFusionReLUBackward(t *testing.T) {
+	build := func() *Sequential {
+		c, _ := NewConv2d(2, 3, 3, 1, 1, true)
+		copy(c.weight.Value.Data(), randSlice(rand.New(rand.NewPCG(1, 2)), c.weight.Value.Len(), 0.5))
+		return NewSequential(c, NewReLU(), NewFlatten(), NewLinear(3*4*5, 2, true))
+	}
+	a, b := build(), build()
+	copy(b.Layers()[3].(*Linear).weight.Value.Data(), a.Layers()[3].(*Linear).weight.Value.Data())
+	copy(b.Layers()[3].(*Linear).bias.Value.Data(), a.Layers()[3].(*Linear).bias.Value.Data())
+	copy(b.Layers()[0].(*Conv2d).bias.Value.Data(), a.Layers()[0].(*Conv2d).bias.Value.Data())
+	b.SetFusion(false)
+	x := mustTensor(t, randSlice(rand.New(rand.NewPCG(3, 4)), 2*2*4*5, 1), 2, 2, 4, 5)
+	dy := mustTensor(t, []float32{1, -1, 0.5, 2}, 2, 2)
+	for _, s := range []*Sequential{a, b} {
+		if _, err := s.Forward(x); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Backward(dy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range a.Params() {
+		closeRel(t, "fused d"+p.Name, p.Grad.Data(), to64(b.Params()[i].Grad.Data()), 1e-6)
+	}
+}
