@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -411,6 +413,45 @@ func TestLoaderReusesBuffers(t *testing.T) {
 	for p := range second {
 		if !first[p] {
 			t.Error("epoch 1 allocated a new batch buffer instead of reusing epoch 0's")
+		}
+	}
+}
+
+// TestLoaderImageFolderPipeline runs real decoding and the ImageNet training pipeline
+// through the loader with different worker counts, sharded and resumed.
+func TestLoaderImageFolderPipeline(t *testing.T) {
+	root := t.TempDir()
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := 0; i < 14; i++ {
+		h, w := 20+rng.IntN(30), 20+rng.IntN(30)
+		m := image.NewRGBA(image.Rect(0, 0, w, h))
+		for p := range m.Pix {
+			m.Pix[p] = uint8(rng.IntN(256))
+		}
+		writeImage(t, filepath.Join(root, "train", fmt.Sprintf("class%d", i%3), fmt.Sprintf("%02d.jpg", i)), m)
+	}
+	ds, err := Open("imagenet", root, "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(workers, rank, size, step int) []snapshot {
+		l, err := NewLoader(ds, WithBatchSize(2), WithTransform(ImageNetTrain(16)), WithWorkers(workers),
+			WithShard(rank, size), WithDropRemainder(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runEpoch(t, l, 1, step)
+	}
+	for rank := 0; rank < 2; rank++ {
+		ref := run(1, rank, 2, 0)
+		if len(ref) != 3 || !slices.Equal(ref[0].shape, []int{2, 3, 16, 16}) {
+			t.Fatalf("rank %d: %d batches of %v", rank, len(ref), ref[0].shape)
+		}
+		if !equalSnapshots(ref, run(4, rank, 2, 0)) {
+			t.Errorf("rank %d: 4 workers differ from 1", rank)
+		}
+		if !equalSnapshots(ref[2:], run(3, rank, 2, 2)) {
+			t.Errorf("rank %d: resume at step 2 differs", rank)
 		}
 	}
 }
