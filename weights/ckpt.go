@@ -242,7 +242,7 @@ func checkCRCTrailer(r io.ReaderAt, size int64) (int64, error) {
 	want := binary.BigEndian.Uint32(num[6:])
 	end := size - int64(crcTrailerLen)
 	h := crc32.NewIEEE()
-	if _, err := io.Copy(h, io.NewSectionReader(r, 0, end)); err != nil {
+	if _, err := io.CopyBuffer(h, io.NewSectionReader(r, 0, end), make([]byte, min(end, 1<<20)+1)); err != nil {
 		return 0, formatError("ckpt: computing CRC: %v", err)
 	}
 	if got := h.Sum32(); got != want {
