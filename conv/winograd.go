@@ -42,9 +42,9 @@ func init() {
 	}
 }
 
-// winogradBlockBytes bounds a block's V and M together (the 2 MiB L2 plus part of L3;
+// winogradBlockBytes bounds a block's V and M together (the 2 MiB L2;
 // U streams from L3 once per block, so blocks must not get too small either).
-const winogradBlockBytes = 3 << 20
+const winogradBlockBytes = 2 << 20
 
 // winograd is the kernel of one F(m×m, 3×3) geometry.
 type winograd struct {
