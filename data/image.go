@@ -5,10 +5,10 @@ import (
 	"math"
 )
 
-// Image is a float32 image in row-major H×W×C (HWC) order. Pixels are on the 0–255 scale
-// until Normalize maps them. Transforms change an Image in place; geometric ones write
-// into a second buffer the Image keeps, so a worker that reuses one Image allocates
-// nothing in the steady state.
+// Image is a float32 image in row-major H×W×C (HWC) order; len(Pix) is H·W·C. Pixels
+// are on the 0–255 scale until Normalize maps them. Transforms change an Image in place;
+// geometric ones write into a second buffer the Image keeps, so a worker that reuses one
+// Image allocates nothing in the steady state.
 type Image struct {
 	Pix     []float32
 	H, W, C int

@@ -86,6 +86,12 @@ func (t *RandomResizedCrop) Apply(m *Image, rng *rand.Rand) error {
 	if t.Height <= 0 || t.Width <= 0 {
 		return fmt.Errorf("data: RandomResizedCrop: bad size %d×%d", t.Height, t.Width)
 	}
+	if !(0 < t.Scale[0] && t.Scale[0] <= t.Scale[1]) || !(0 < t.Ratio[0] && t.Ratio[0] <= t.Ratio[1]) {
+		return fmt.Errorf("data: RandomResizedCrop: scale %v and ratio %v must be positive, increasing ranges", t.Scale, t.Ratio)
+	}
+	if m.H <= 0 || m.W <= 0 {
+		return fmt.Errorf("data: RandomResizedCrop: empty %d×%d image", m.H, m.W)
+	}
 	top, left, ch, cw := t.Window(m.H, m.W, rng)
 	m.resizeRegion(top, left, ch, cw, t.Height, t.Width, t.Interp)
 	return nil
@@ -283,6 +289,9 @@ func ResizeShort(size int) *Resize { return &Resize{Short: size} }
 // Apply resizes m.
 func (t *Resize) Apply(m *Image, _ *rand.Rand) error {
 	oh, ow := t.Height, t.Width
+	if m.H <= 0 || m.W <= 0 {
+		return fmt.Errorf("data: Resize: empty %d×%d image", m.H, m.W)
+	}
 	if t.Short > 0 {
 		oh, ow = shortSide(m.H, m.W, t.Short)
 	}

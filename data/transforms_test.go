@@ -416,3 +416,25 @@ func TestToCHW(t *testing.T) {
 		t.Error("short destination accepted")
 	}
 }
+
+func TestTransformBadParameters(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	cases := []struct {
+		name string
+		tf   Transform
+		m    *Image
+	}{
+		{"RRC zero ratio", &RandomResizedCrop{Height: 4, Width: 4, Scale: [2]float64{0.08, 1}}, NewImage(8, 8, 3)},
+		{"RRC reversed scale", &RandomResizedCrop{Height: 4, Width: 4, Scale: [2]float64{1, 0.5}, Ratio: [2]float64{1, 1}}, NewImage(8, 8, 3)},
+		{"RRC empty image", NewRandomResizedCrop(4), NewImage(0, 8, 3)},
+		{"Resize empty image", ResizeShort(4), NewImage(8, 0, 3)},
+		{"Resize zero size", &Resize{}, NewImage(8, 8, 3)},
+		{"CenterCrop zero", CenterCrop{}, NewImage(8, 8, 3)},
+		{"Pad negative", Pad{N: -1}, NewImage(8, 8, 3)},
+	}
+	for _, c := range cases {
+		if err := c.tf.Apply(c.m, rng); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+}
