@@ -21,8 +21,8 @@ type backwardData struct {
 	// general path
 	wt    *asm.PackedA // Wᵀ, C·R·S × K
 	src   im2colSource // dY as a K × n·P·Q matrix
-	taps  []tap
-	col   []float32 // C·R·S × chunk
+	taps  []tap        // of the forward geometry, for col2im
+	col   []float32    // C·R·S × chunk
 	chunk int
 }
 
@@ -34,7 +34,7 @@ func (b *backwardData) init(g Geometry) {
 			PadH: g.DilH*(g.R-1) - g.PadH, PadW: g.DilW*(g.S-1) - g.PadW, DilH: g.DilH, DilW: g.DilW}
 		return
 	}
-	b.src = newIm2colSource(Geometry{C: g.K, H: g.OutH(), W: g.OutW(), K: g.K, R: 1, S: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1})
+	b.src = newIm2colSource(Geometry{C: g.K, H: g.OutH(), W: g.OutW(), K: g.K, R: 1, S: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 0)
 	b.taps = makeTaps(g)
 	b.chunk = chunkCols(g.C * g.R * g.S)
 }
@@ -68,8 +68,8 @@ func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) err
 		b.col = make([]float32, crs*b.chunk)
 	}
 	clear(dx)
-	b.src.x = dy
-	defer func() { b.src.x = nil }()
+	b.src.xp = dy // a 1×1 geometry without padding reads dY in place
+	defer func() { b.src.xp = nil }()
 	total := n * g.OutH() * g.OutW()
 	for c0 := 0; c0 < total; c0 += b.chunk {
 		nc := min(b.chunk, total-c0)
@@ -172,6 +172,25 @@ func (b *backwardData) col2im(dx, col []float32, c0, nc int) {
 	}
 }
 
+// tap is one (c,r,s) row of col(X) of the unpadded input, relative to the window's
+// top-left pixel.
+type tap struct {
+	plane  int // c·H·W
+	dy, dx int // r·DilH, s·DilW
+}
+
+func makeTaps(g Geometry) []tap {
+	t := make([]tap, 0, g.C*g.R*g.S)
+	for c := 0; c < g.C; c++ {
+		for r := 0; r < g.R; r++ {
+			for s := 0; s < g.S; s++ {
+				t = append(t, tap{plane: c * g.H * g.W, dy: r * g.DilH, dx: s * g.DilW})
+			}
+		}
+	}
+	return t
+}
+
 // validRange returns the run [lo, hi) of i < n for which ix + i·stride lies in [0, w).
 func validRange(ix, n, stride, w int) (lo, hi int) {
 	if ix < 0 {
@@ -184,62 +203,70 @@ func validRange(ix, n, stride, w int) (lo, hi int) {
 }
 
 // backwardFilter computes dW = Σ dY·col(X)ᵀ, reducing over every output pixel of
-// the batch a block of columns at a time. For each block, im2colSource writes the
-// col(X) rows of those columns as a C·R·S × L matrix (its panel format with one
-// sliver L wide is exactly that), and one GEMM accumulates
-// dWᵀ (C·R·S × K) += col · dYᵀ, reading dY in place when the block lies in one
-// image. asm.Sgemm packs both operands into pooled buffers, so nothing is allocated
-// per call; dWᵀ is transposed into dw at the end.
+// the batch a block of columns at a time. For each block, the rows of col(X) for
+// those columns are written as a C·R·S × L matrix (from the padded input, one copy
+// per tap and output row), and one GEMM accumulates dWᵀ (C·R·S × K) += col · dYᵀ,
+// reading dY in place when the block lies in one image. asm.Sgemm packs both
+// operands into pooled buffers, so nothing is allocated per call; dWᵀ is transposed
+// into dw at the end.
 type backwardFilter struct {
-	g     Geometry
-	chunk int // columns per block
-	src   im2colSource
-	col   []float32 // C·R·S × chunk
-	dyScr []float32 // K × chunk, dY of a block that spans images
-	dwT   []float32 // C·R·S × K
+	g         Geometry
+	pg        paddedGeometry
+	chunk     int // columns per block
+	perImage  bool
+	blockCols int
+	xpad      []float32 // padded input band, or padded batch when folded
+	col       []float32 // C·R·S × chunk
+	dyScr     []float32 // K × chunk, dY of a block that spans images
+	dwT       []float32 // C·R·S × K
 }
 
 func (b *backwardFilter) init(g Geometry) {
 	b.g = g
 	b.chunk = chunkCols(g.C * g.R * g.S)
-	b.src = newIm2colSource(g)
+	pq := g.OutH() * g.OutW()
+	if b.perImage = pq >= b.chunk; b.perImage {
+		b.blockCols = balancedBlocks(pq, b.chunk)
+	}
+	b.pg = newPaddedGeometry(g, b.blockCols)
 }
 
 func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 	g := b.g
 	pq := g.OutH() * g.OutW()
 	crs := g.C * g.R * g.S
+	chw := g.C * g.H * g.W
 	if b.col == nil {
 		b.col = make([]float32, crs*b.chunk)
 		b.dyScr = make([]float32, g.K*b.chunk)
 		b.dwT = make([]float32, crs*g.K)
 	}
+	if l := b.pg.bufLen(n); len(b.xpad) < l {
+		b.xpad = make([]float32, l)
+	}
 	if db != nil {
 		sumRows(db, dy, n, g.K, pq)
 	}
-	b.src.x = x
-	defer func() { b.src.x = nil }()
 	var beta float32
-	block := func(c0, l int, dyb []float32, ldb int) {
-		b.src.col0 = c0
-		b.src.PackB(b.col[:crs*l], 0, crs, 0, l, l)
+	block := func(xp []float32, c0, l int, dyb []float32, ldb int) {
+		b.pg.rowsInto(b.col, l, xp, 0, crs, c0, l)
 		// Sizes are consistent by construction; an error here is a bug.
 		if err := asm.Sgemm(false, true, crs, g.K, l, 1, b.col, l, dyb, ldb, beta, b.dwT, g.K); err != nil {
 			panic(err)
 		}
 		beta = 1
 	}
-	if pq >= b.chunk {
-		// Balanced blocks inside each image, dY read in place.
-		blocks := (pq + b.chunk - 1) / b.chunk
-		bc := (pq + blocks - 1) / blocks
+	if b.perImage {
+		// Blocks inside each image, dY read in place.
 		for img := 0; img < n; img++ {
-			for p0 := 0; p0 < pq; p0 += bc {
-				l := min(bc, pq-p0)
-				block(img*pq+p0, l, dy[img*g.K*pq+p0:], pq)
+			xi := x[img*chw : (img+1)*chw]
+			for p0 := 0; p0 < pq; p0 += b.blockCols {
+				l := min(b.blockCols, pq-p0)
+				block(b.pg.load(b.xpad, xi, 1, p0, l), p0, l, dy[img*g.K*pq+p0:], pq)
 			}
 		}
 	} else {
+		xp := b.pg.load(b.xpad, x, n, 0, n*pq)
 		total := n * pq
 		for c0 := 0; c0 < total; c0 += b.chunk {
 			l := min(b.chunk, total-c0)
@@ -252,7 +279,7 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 					j += m
 				}
 			}
-			block(c0, l, b.dyScr, l)
+			block(xp, c0, l, b.dyScr, l)
 		}
 	}
 	for k := 0; k < g.K; k++ {

@@ -34,7 +34,9 @@ func (g Geometry) Validate() error {
 		return fmt.Errorf("conv: stride and dilation must be positive: %+v", g)
 	case g.PadH < 0 || g.PadW < 0:
 		return fmt.Errorf("conv: padding must not be negative: %+v", g)
-	case g.OutH() <= 0 || g.OutW() <= 0:
+	case g.H+2*g.PadH < g.DilH*(g.R-1)+1 || g.W+2*g.PadW < g.DilW*(g.S-1)+1:
+		// (Tested before OutH/OutW, whose truncating division rounds a
+		// slightly negative extent up to 1.)
 		return fmt.Errorf("conv: kernel %d×%d (dilation %d,%d) does not fit input %d×%d with padding %d,%d", g.R, g.S, g.DilH, g.DilW, g.H, g.W, g.PadH, g.PadW)
 	}
 	return nil

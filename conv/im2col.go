@@ -8,162 +8,240 @@ import "github.com/govgg/govgg/asm"
 //
 // where row (c,r,s) of col(X) holds, for every output pixel, the input pixel that
 // tap (r,s) of channel c reads. The weights are packed once (asm.PackA); col(X) is
-// never built: im2colSource writes the GEMM driver's B panels straight from the NCHW
-// input, one sliver of nr output pixels at a time. For a sliver inside one output
-// row and away from the padding, row (c,r,s) of the sliver is a plain copy of nr
-// input pixels at a fixed offset from the sliver's first, so the common case is one
-// copy per row with no per-element test.
+// never built: im2colSource writes the GEMM driver's B panels from the input, one
+// sliver of nr output pixels at a time.
+//
+// The input is first copied with its zero padding made explicit (one pass over the
+// input, about a thousandth of the GEMM's work), so no tap ever needs a bounds test:
+// a sliver's columns map to offsets in the padded images that are the same for every
+// tap up to a constant, and with stride 1 the columns of one output row are
+// contiguous. PackB therefore splits each sliver once into runs (one per output row
+// it covers) and then, tap by tap, copies those runs; taps outermost so that the
+// reads stream along the input rows.
 
-// tap is one (c,r,s) row of col(X), relative to the window's top-left input pixel.
-type tap struct {
-	plane  int // c·H·W
-	dy, dx int // r·DilH, s·DilW
-	off    int // plane + dy·W + dx
+// paddedGeometry describes a zero-padded copy of the input: for each image, C
+// planes of hp×wp holding padded rows row0…row0+hp−1, and the offset of every tap
+// (c,r,s) from its window's top-left pixel. It holds either whole images (a folded
+// batch of small maps), or, for large maps, a band of rows: just those one GEMM
+// block of columns reads, so the copy stays in L2 instead of doubling the input's
+// trip through memory.
+type paddedGeometry struct {
+	g         Geometry
+	hp, wp    int
+	imgStride int // C·hp·wp
+	taps      []int
+	p, q      int
+	band      bool
+	row0      int // first padded input row held (band mode)
 }
 
-func makeTaps(g Geometry) []tap {
-	t := make([]tap, 0, g.C*g.R*g.S)
+// newPaddedGeometry returns the geometry of whole padded images when blockCols is 0,
+// else of a band for any blockCols consecutive output pixels of one image.
+func newPaddedGeometry(g Geometry, blockCols int) paddedGeometry {
+	pg := paddedGeometry{g: g, hp: g.H + 2*g.PadH, wp: g.W + 2*g.PadW, p: g.OutH(), q: g.OutW()}
+	if blockCols > 0 && pg.padded() {
+		outRows := min(pg.p, (blockCols-1)/pg.q+2)
+		if rows := (outRows-1)*g.StrideH + (g.R-1)*g.DilH + 1; rows < pg.hp {
+			pg.hp, pg.band = rows, true
+		}
+	}
+	pg.imgStride = g.C * pg.hp * pg.wp
+	pg.taps = make([]int, 0, g.C*g.R*g.S)
 	for c := 0; c < g.C; c++ {
 		for r := 0; r < g.R; r++ {
 			for s := 0; s < g.S; s++ {
-				dy, dx := r*g.DilH, s*g.DilW
-				t = append(t, tap{plane: c * g.H * g.W, dy: dy, dx: dx, off: c*g.H*g.W + dy*g.W + dx})
+				pg.taps = append(pg.taps, c*pg.hp*pg.wp+r*g.DilH*pg.wp+s*g.DilW)
 			}
 		}
 	}
-	return t
+	return pg
 }
 
-// im2colSource is the asm.BSource of col(X) for a batch x, columns numbered over the
-// whole batch (image-major, then output row, then output column) and offset by col0,
-// so a GEMM over a column range starts at its first column. It also serves the
-// backward passes: with a 1×1 geometry it is dY viewed as a K × N·P·Q matrix.
+// padded reports whether the geometry needs a padded copy (with no padding the
+// input itself has the padded layout).
+func (pg *paddedGeometry) padded() bool { return pg.g.PadH != 0 || pg.g.PadW != 0 }
+
+// bufLen returns the length of the buffer load needs for n images.
+func (pg *paddedGeometry) bufLen(n int) int {
+	if !pg.padded() {
+		return 0
+	}
+	if pg.band {
+		return pg.imgStride
+	}
+	return n * pg.imgStride
+}
+
+// load returns the padded input for columns c0…c0+nc of the n NCHW images x,
+// written to dst (or x itself when there is no padding). In band mode n is 1 and
+// only the rows those columns read are written.
+func (pg *paddedGeometry) load(dst, x []float32, n, c0, nc int) []float32 {
+	if !pg.padded() {
+		return x
+	}
+	g := &pg.g
+	first, rows := 0, pg.hp
+	if pg.band {
+		first = c0 / pg.q * g.StrideH
+		rows = (c0+nc-1)/pg.q*g.StrideH + (g.R-1)*g.DilH + 1 - first
+	}
+	pg.row0 = first
+	dst = dst[:pg.bufLen(n)]
+	for pl := 0; pl < n*g.C; pl++ {
+		src := x[pl*g.H*g.W : (pl+1)*g.H*g.W]
+		out := dst[pl*pg.hp*pg.wp : (pl+1)*pg.hp*pg.wp]
+		for pr := first; pr < first+rows; pr++ {
+			o := out[(pr-first)*pg.wp : (pr-first+1)*pg.wp]
+			iy := pr - g.PadH
+			if iy < 0 || iy >= g.H {
+				clear(o)
+				continue
+			}
+			clear(o[:g.PadW])
+			copy(o[g.PadW:g.PadW+g.W], src[iy*g.W:])
+			clear(o[g.PadW+g.W:])
+		}
+	}
+	return dst
+}
+
+// colOffset returns the offset in the padded buffer of the window of column j
+// (image-major, then output row, then output column), and its output column.
+func (pg *paddedGeometry) colOffset(j int) (off, ox int) {
+	img, pix := j/(pg.p*pg.q), j%(pg.p*pg.q)
+	oy, ox := pix/pg.q, pix%pg.q
+	return img*pg.imgStride + (oy*pg.g.StrideH-pg.row0)*pg.wp + ox*pg.g.StrideW, ox
+}
+
+// rowsInto writes rows k0…k0+kc of col(X), columns c0…c0+l, to dst with row stride
+// ld: for each tap, one strided copy per output row the columns cover.
+func (pg *paddedGeometry) rowsInto(dst []float32, ld int, xp []float32, k0, kc, c0, l int) {
+	sw := pg.g.StrideW
+	for p, t := range pg.taps[k0 : k0+kc] {
+		row := dst[p*ld : p*ld+l]
+		off, ox := pg.colOffset(c0)
+		for j := 0; j < l; {
+			seg := min(l-j, pg.q-ox)
+			copyStrided(row[j:j+seg], xp[t+off:], sw)
+			j += seg
+			off, ox = pg.colOffset(c0 + j)
+		}
+	}
+}
+
+// copyStrided sets dst[i] = src[i·stride].
+func copyStrided(dst, src []float32, stride int) {
+	if stride == 1 {
+		copy(dst, src)
+		return
+	}
+	src = src[:(len(dst)-1)*stride+1]
+	for i := range dst {
+		dst[i] = src[i*stride]
+	}
+}
+
+// im2colSource is the asm.BSource of col(X) for the padded images xp, its columns
+// numbered over those images and offset by col0, so a GEMM over a column range
+// starts at its first column. With a 1×1 geometry it also serves the backward-data
+// pass as dY viewed as a K × N·P·Q matrix.
 type im2colSource struct {
-	g       Geometry
-	taps    []tap
-	p, q    int // output height and width
-	chw, hw int
-	x       []float32
-	col0    int
+	pg   paddedGeometry
+	xp   []float32
+	col0 int
 }
 
-func newIm2colSource(g Geometry) im2colSource {
-	return im2colSource{g: g, taps: makeTaps(g), p: g.OutH(), q: g.OutW(), chw: g.C * g.H * g.W, hw: g.H * g.W}
+// newIm2colSource returns the source for g; blockCols is as for newPaddedGeometry.
+func newIm2colSource(g Geometry, blockCols int) im2colSource {
+	return im2colSource{pg: newPaddedGeometry(g, blockCols)}
 }
 
-// PackB implements asm.BSource. Slivers are independent, so concurrent calls for
-// disjoint panels are safe: only the receiver's read-only fields are shared.
+// run is a piece of one sliver's columns inside one output row: panel positions
+// dst…dst+l-1 of every tap row read xp[tap+src+i·StrideW].
+type run struct{ dst, src, l int32 }
+
+// PackB implements asm.BSource. Calls for disjoint panels may run concurrently:
+// they share only read-only fields.
 func (b *im2colSource) PackB(dst []float32, k0, kc, j0, nc, nr int) {
-	g := &b.g
-	taps := b.taps[k0 : k0+kc]
-	for s0 := 0; s0 < nc; s0 += nr {
-		w := min(nr, nc-s0)
-		panel := dst[(s0/nr)*kc*nr : (s0/nr+1)*kc*nr]
-		j := b.col0 + j0 + s0
-		img, pix := j/(b.p*b.q), j%(b.p*b.q)
-		oy, ox := pix/b.q, pix%b.q
-		iy0, ix0 := oy*g.StrideH-g.PadH, ox*g.StrideW-g.PadW
-		if ox+w <= b.q && iy0 >= 0 && iy0+(g.R-1)*g.DilH < g.H &&
-			ix0 >= 0 && ix0+(w-1)*g.StrideW+(g.S-1)*g.DilW < g.W {
-			b.packInterior(panel, taps, img*b.chw+iy0*g.W+ix0, w, nr)
-			continue
-		}
-		for p, t := range taps {
-			b.packEdgeRow(panel[p*nr:p*nr+nr], t, img, oy, ox, w)
-		}
-	}
-}
-
-// packInterior fills a sliver whose every window lies inside the image: row p is
-// x[base+taps[p].off+i·StrideW] for i < w.
-func (b *im2colSource) packInterior(panel []float32, taps []tap, base, w, nr int) {
-	x := b.x
-	if sw := b.g.StrideW; sw != 1 {
-		for p, t := range taps {
-			row := panel[p*nr : p*nr+nr]
-			src := x[base+t.off:]
-			for i := range w {
-				row[i] = src[i*sw]
+	pg := &b.pg
+	taps := pg.taps[k0 : k0+kc]
+	sw := pg.g.StrideW
+	// Slivers are handled in groups whose runs fit a stack buffer.
+	var runs [512]run
+	for s0 := 0; s0 < nc; {
+		nrun, s1 := 0, s0
+		for ; s1 < nc; s1 += nr {
+			w := min(nr, nc-s1)
+			// A sliver has at most one run per output row it touches; nr ≤ 256
+			// keeps a lone sliver within the buffer.
+			if nrun > 0 && nrun+min(w, (w-1)/pg.q+2) > len(runs) {
+				break
 			}
-			clear(row[w:])
+			base := int32((s1 / nr) * kc * nr)
+			off, ox := pg.colOffset(b.col0 + j0 + s1)
+			for j := 0; j < w; {
+				seg := min(w-j, pg.q-ox)
+				runs[nrun] = run{dst: base + int32(j), src: int32(off), l: int32(seg)}
+				nrun++
+				j += seg
+				off, ox = pg.colOffset(b.col0 + j0 + s1 + j)
+			}
 		}
-		return
-	}
-	if w != nr {
-		for p, t := range taps {
-			row := panel[p*nr : p*nr+nr]
-			copy(row[:w], x[base+t.off:])
-			clear(row[w:])
-		}
-		return
-	}
-	// Fixed-size array copies compile to a few vector moves, with no call.
-	switch nr {
-	case 8:
-		for p, t := range taps {
-			*(*[8]float32)(panel[p*8:]) = *(*[8]float32)(x[base+t.off:])
-		}
-	case 12:
-		for p, t := range taps {
-			*(*[12]float32)(panel[p*12:]) = *(*[12]float32)(x[base+t.off:])
-		}
-	case 16:
-		for p, t := range taps {
-			*(*[16]float32)(panel[p*16:]) = *(*[16]float32)(x[base+t.off:])
-		}
-	case 24:
-		for p, t := range taps {
-			*(*[24]float32)(panel[p*24:]) = *(*[24]float32)(x[base+t.off:])
-		}
-	case 32:
-		for p, t := range taps {
-			*(*[32]float32)(panel[p*32:]) = *(*[32]float32)(x[base+t.off:])
-		}
-	default:
-		for p, t := range taps {
-			copy(panel[p*nr:p*nr+nr], x[base+t.off:])
-		}
-	}
-}
-
-// packEdgeRow fills one row (tap t) of a sliver of w columns starting at output
-// pixel (oy, ox) of image img, which may touch the padding or run on into the next
-// output rows and images: each run inside one output row is a zero head, a copy (or
-// strided gather) and a zero tail.
-func (b *im2colSource) packEdgeRow(row []float32, t tap, img, oy, ox, w int) {
-	g := &b.g
-	x := b.x
-	sw := g.StrideW
-	for j := 0; j < w; {
-		seg := min(w-j, b.q-ox)
-		out := row[j : j+seg]
-		iy := oy*g.StrideH - g.PadH + t.dy
-		if iy < 0 || iy >= g.H {
-			clear(out)
+		rs := runs[:nrun]
+		if nrun == (s1-s0+nr-1)/nr && sw == 1 {
+			// One run per sliver, the common case for wide maps.
+			packSliverRuns(dst, b.xp, taps, rs, nr)
 		} else {
-			ix := ox*sw - g.PadW + t.dx // input column of out[0]
-			lo, hi := validRange(ix, seg, sw, g.W)
-			clear(out[:lo])
-			if lo < hi {
-				src := x[img*b.chw+t.plane+iy*g.W+ix+lo*sw:]
-				if sw == 1 {
-					copy(out[lo:hi], src)
-				} else {
-					for i := lo; i < hi; i++ {
-						out[i] = src[(i-lo)*sw]
+			for p, t := range taps {
+				for _, r := range rs {
+					d := dst[int(r.dst)+p*nr : int(r.dst)+p*nr+int(r.l)]
+					src := b.xp[t+int(r.src):]
+					if sw == 1 && r.l <= 8 {
+						src = src[:len(d)]
+						for i := range d {
+							d[i] = src[i]
+						}
+						continue
 					}
+					copyStrided(d, src, sw)
 				}
 			}
-			clear(out[hi:])
 		}
-		j += seg
-		ox = 0
-		if oy++; oy == b.p {
-			oy = 0
-			img++
+		if w := (s1 - s0) % nr; s1 == nc && w != 0 {
+			// Zero the padding columns of the last, partial sliver.
+			last := ((s1 - 1) / nr) * kc * nr
+			for p := range taps {
+				clear(dst[last+p*nr+w : last+p*nr+nr])
+			}
+		}
+		s0 = s1
+	}
+}
+
+// packSliverRuns copies, for every tap, each sliver's single run of up to nr
+// contiguous input pixels; full runs use fixed-size array copies, which compile to a
+// few vector moves with no call.
+func packSliverRuns(dst, xp []float32, taps []int, rs []run, nr int) {
+	for p, t := range taps {
+		for _, r := range rs {
+			d := dst[int(r.dst)+p*nr:]
+			s := xp[t+int(r.src):]
+			switch {
+			case int(r.l) != nr:
+				copy(d[:r.l], s)
+			case nr == 32:
+				*(*[32]float32)(d) = *(*[32]float32)(s)
+			case nr == 16:
+				*(*[16]float32)(d) = *(*[16]float32)(s)
+			case nr == 12:
+				*(*[12]float32)(d) = *(*[12]float32)(s)
+			case nr == 8:
+				*(*[8]float32)(d) = *(*[8]float32)(s)
+			default:
+				copy(d[:nr], s)
+			}
 		}
 	}
-	clear(row[w:])
 }
 
 // im2colKernel is the implicit-GEMM kernel for one geometry.
@@ -172,12 +250,16 @@ type im2colKernel struct {
 	a    *asm.PackedA // W, K × C·R·S
 	bias []float32    // nil, or the kernel's copy of the bias
 	src  im2colSource
-	// Columns per GEMM call: the output block of one call (K × chunk) stays in
-	// cache for the bias/ReLU epilogue. Images with at least chunk output pixels
-	// get GEMMs of their own, written straight into y; smaller ones are folded
-	// together into one GEMM through scratch, so small maps still make wide GEMMs.
-	chunk   int
-	scratch []float32
+	// Columns per GEMM call, so that a call's output block (K × chunk) stays in
+	// cache for the bias/ReLU epilogue. Images of at least chunk output pixels are
+	// cut into balanced blocks of blockCols (the padded input then only needs a
+	// band of rows per block); smaller ones are folded together, so that small
+	// maps still make wide GEMMs.
+	chunk     int
+	perImage  bool
+	blockCols int
+	scratch   []float32 // K × chunk
+	xpad      []float32 // the padded input band, or padded batch when folded
 }
 
 // chunkCols returns a column count, a multiple of 96 (so any micro-kernel width up
@@ -188,8 +270,21 @@ func chunkCols(rows int) int {
 	return min(max(c, 384), 4608)
 }
 
+// balancedBlocks splits pq columns into equal blocks of at most chunk, rounded up
+// to a multiple of 96.
+func balancedBlocks(pq, chunk int) int {
+	blocks := (pq + chunk - 1) / chunk
+	return min(chunk, ((pq+blocks-1)/blocks+95)/96*96)
+}
+
 func newIm2colKernel(g Geometry) *im2colKernel {
-	return &im2colKernel{g: g, src: newIm2colSource(g), chunk: chunkCols(g.K)}
+	k := &im2colKernel{g: g, chunk: chunkCols(g.K)}
+	pq := g.OutH() * g.OutW()
+	if k.perImage = pq >= k.chunk; k.perImage {
+		k.blockCols = balancedBlocks(pq, k.chunk)
+	}
+	k.src = newIm2colSource(g, k.blockCols)
+	return k
 }
 
 func (k *im2colKernel) setWeights(w, bias []float32) {
@@ -212,45 +307,49 @@ func (k *im2colKernel) weightBytes() int {
 func (k *im2colKernel) forward(y, x []float32, n int, relu bool) {
 	g := k.g
 	pq := g.OutH() * g.OutW()
-	k.src.x = x
-	defer func() { k.src.x = nil }() // do not pin the caller's input
-	if pq >= k.chunk {
-		// Split each image into balanced blocks.
-		blocks := (pq + k.chunk - 1) / k.chunk
-		bc := ((pq+blocks-1)/blocks + 95) / 96 * 96
+	chw := g.C * g.H * g.W
+	pg := &k.src.pg
+	if l := pg.bufLen(n); len(k.xpad) < l {
+		k.xpad = make([]float32, l)
+	}
+	if k.scratch == nil {
+		k.scratch = make([]float32, g.K*k.chunk)
+	}
+	defer func() { k.src.xp = nil }() // do not pin the caller's input
+	if k.perImage {
 		for img := 0; img < n; img++ {
-			yi := y[img*g.K*pq : (img+1)*g.K*pq]
-			for c0 := 0; c0 < pq; c0 += bc {
-				nc := min(bc, pq-c0)
-				k.src.col0 = img*pq + c0
-				k.a.Gemm(nc, 1, &k.src, 0, yi[c0:], pq)
-				for kk := 0; kk < g.K; kk++ {
-					epilogue(yi[kk*pq+c0:kk*pq+c0+nc], k.biasAt(kk), relu)
-				}
+			xi := x[img*chw : (img+1)*chw]
+			for c0 := 0; c0 < pq; c0 += k.blockCols {
+				nc := min(k.blockCols, pq-c0)
+				k.src.xp = pg.load(k.xpad, xi, 1, c0, nc)
+				k.block(y, img*pq, c0, nc, relu)
 			}
 		}
 		return
 	}
-	total := n * pq
-	if k.scratch == nil {
-		k.scratch = make([]float32, g.K*k.chunk)
+	k.src.xp = pg.load(k.xpad, x, n, 0, n*pq)
+	for c0 := 0; c0 < n*pq; c0 += k.chunk {
+		k.block(y, 0, c0, min(k.chunk, n*pq-c0), relu)
 	}
-	for c0 := 0; c0 < total; c0 += k.chunk {
-		nc := min(k.chunk, total-c0)
-		k.src.col0 = c0
-		k.a.Gemm(nc, 1, &k.src, 0, k.scratch, nc)
-		// Scatter the K × nc block to NCHW with the epilogue applied.
-		for kk := 0; kk < g.K; kk++ {
-			b := k.biasAt(kk)
-			blk := k.scratch[kk*nc : kk*nc+nc]
-			for j := 0; j < nc; {
-				img, pix := (c0+j)/pq, (c0+j)%pq
-				l := min(nc-j, pq-pix)
-				dst := y[(img*g.K+kk)*pq+pix : (img*g.K+kk)*pq+pix+l]
-				copy(dst, blk[j:j+l])
-				epilogue(dst, b, relu)
-				j += l
-			}
+}
+
+// block computes columns c0…c0+nc of the padded images into scratch, then writes
+// them to y (whose columns are numbered from base) with the epilogue. The GEMM
+// never writes y directly: y's rows are P·Q apart, and for 224×224 maps that is a
+// multiple of 4 KiB, so a block's rows would all fall in the same cache sets.
+func (k *im2colKernel) block(y []float32, base, c0, nc int, relu bool) {
+	g := k.g
+	pq := g.OutH() * g.OutW()
+	k.src.col0 = c0
+	k.a.Gemm(nc, 1, &k.src, 0, k.scratch, nc)
+	for kk := 0; kk < g.K; kk++ {
+		b := k.biasAt(kk)
+		blk := k.scratch[kk*nc : kk*nc+nc]
+		for j := 0; j < nc; {
+			img, pix := (base+c0+j)/pq, (base+c0+j)%pq
+			l := min(nc-j, pq-pix)
+			epilogue(y[(img*g.K+kk)*pq+pix:(img*g.K+kk)*pq+pix+l], blk[j:j+l], b, relu)
+			j += l
 		}
 	}
 }
@@ -262,21 +361,21 @@ func (k *im2colKernel) biasAt(i int) float32 {
 	return k.bias[i]
 }
 
-// epilogue adds b to every element of v and, with relu, clamps it at zero. NaN stays
-// NaN under ReLU (as in PyTorch), so a diverging network shows.
-func epilogue(v []float32, b float32, relu bool) {
-	switch {
-	case relu:
-		for i, e := range v {
+// epilogue sets dst = src + b and, with relu, clamps it at zero. NaN stays NaN
+// under ReLU (as in PyTorch), so a diverging network shows.
+func epilogue(dst, src []float32, b float32, relu bool) {
+	src = src[:len(dst)]
+	if relu {
+		for i, e := range src {
 			e += b
 			if e < 0 {
 				e = 0
 			}
-			v[i] = e
+			dst[i] = e
 		}
-	case b != 0:
-		for i := range v {
-			v[i] += b
-		}
+		return
+	}
+	for i, e := range src {
+		dst[i] = e + b
 	}
 }

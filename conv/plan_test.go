@@ -316,6 +316,8 @@ func TestOptionErrors(t *testing.T) {
 		{"autotune forced", g5x3, []Option{WithAlgorithm(Im2col), WithAutotune(true)}, "WithAutotune needs"},
 		{"negative bound", g5x3, []Option{WithMaxWeightBytes(-1)}, "negative"},
 		{"bad geometry", geom(3, 4, 2, 2, 5, 5, 1, 1, 0, 0, 1, 1), nil, "does not fit"},
+		// Extent 3 on a 2-pixel input: (2−3)/2+1 truncates to 1, which must not pass.
+		{"bad geometry stride 2", geom(1, 1, 2, 2, 2, 2, 2, 2, 0, 0, 2, 2), nil, "does not fit"},
 	} {
 		_, err := NewPlan(tc.g, tc.opts...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
