@@ -438,3 +438,36 @@ func TestTransformBadParameters(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTransforms checks that no image size or parameter makes a transform panic, and
+// that a successful transform leaves a consistent image.
+func FuzzTransforms(f *testing.F) {
+	f.Add(uint8(7), uint8(9), uint8(3), uint8(0), int16(5), int16(6), uint64(1))
+	f.Add(uint8(1), uint8(1), uint8(1), uint8(1), int16(40), int16(2), uint64(2))
+	f.Add(uint8(0), uint8(3), uint8(3), uint8(2), int16(-1), int16(0), uint64(3))
+	f.Fuzz(func(t *testing.T, h, w, c, kind uint8, p, q int16, seed uint64) {
+		m := NewImage(int(h%40), int(w%40), 1+int(c%4))
+		for i := range m.Pix {
+			m.Pix[i] = float32(i % 256)
+		}
+		a, b := int(p)%70, int(q)%70
+		tfs := []Transform{
+			&RandomResizedCrop{Height: a, Width: b, Scale: [2]float64{0.08, 1}, Ratio: [2]float64{0.75, 4.0 / 3}, Interp: Interpolation(seed % 2)},
+			&Resize{Height: a, Width: b, Interp: Interpolation(seed % 2)},
+			&Resize{Short: a},
+			CenterCrop{Height: a, Width: b},
+			RandomCrop{Height: a, Width: b, Padding: int(seed % 5)},
+			Pad{N: a % 8},
+			ColorJitter{Brightness: 0.4, Contrast: 0.4, Saturation: 0.4},
+			RandomHorizontalFlip{P: 0.5},
+			GrayToRGB{},
+		}
+		tf := tfs[int(kind)%len(tfs)]
+		if err := tf.Apply(m, rand.New(rand.NewPCG(seed, 0))); err != nil {
+			return
+		}
+		if m.H < 0 || m.W < 0 || len(m.Pix) != m.H*m.W*m.C {
+			t.Fatalf("%T: %d×%d×%d image with %d values", tf, m.H, m.W, m.C, len(m.Pix))
+		}
+	})
+}
