@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/govgg/govgg/asm"
+	"github.com/govgg/govgg/tensor"
+	"github.com/govgg/govgg/vgg"
+)
+
+func runBench(args []string, stdout io.Writer) error {
+	fs := newFlags("bench", stdout)
+	models := fs.String("models", "vgg11,vgg16,vgg19", "comma-separated `models` (vgg11 … vgg19_bn)")
+	batches := fs.String("batch", "1", "comma-separated batch `sizes`")
+	threads := fs.String("threads", fmt.Sprintf("1,%d", runtime.GOMAXPROCS(0)), "comma-separated thread `counts`")
+	size := fs.Int("size", 224, "input `side` in pixels")
+	iters := fs.Int("iters", 5, "timed iterations per row (the median is reported)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	bs, err := parseInts(*batches)
+	if err != nil {
+		return fmt.Errorf("-batch: %w", err)
+	}
+	ts, err := parseInts(*threads)
+	if err != nil {
+		return fmt.Errorf("-threads: %w", err)
+	}
+	if *iters < 1 {
+		return fmt.Errorf("-iters must be at least 1, got %d", *iters)
+	}
+	fmt.Fprintf(stdout, "govgg forward benchmark: %s kernels, GOMAXPROCS %d, %d×%d input, median of %d\n\n",
+		asm.Impl(), runtime.GOMAXPROCS(0), *size, *size, *iters)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\tparams(M)\tthreads\tbatch\tresolution\tms/step\timg/s\t")
+	defer asm.SetThreads(asm.SetThreads(0))
+	for _, name := range parseList(*models) {
+		m, err := vgg.NewByName(name)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			x := tensor.New(b, 3, *size, *size)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i := range x.Data() {
+				x.Data()[i] = float32(rng.NormFloat64())
+			}
+			for _, t := range ts {
+				asm.SetThreads(t)
+				ms, err := timeForward(m, x, *iters)
+				if err != nil {
+					return fmt.Errorf("%s batch %d: %w", name, b, err)
+				}
+				fmt.Fprintf(tw, "%s\t%.2f\t%d\t%d\t%dx%d\t%.1f\t%.2f\t\n", name, float64(m.NumParams())/1e6, t, b, *size, *size, ms, float64(b)*1000/ms)
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// timeForward runs one warm-up pass, then iters timed passes, and returns the median ms.
+func timeForward(m *vgg.Model, x *tensor.Tensor, iters int) (float64, error) {
+	if _, err := m.Forward(x); err != nil {
+		return 0, err
+	}
+	times := make([]float64, iters)
+	for i := range times {
+		start := time.Now()
+		if _, err := m.Forward(x); err != nil {
+			return 0, err
+		}
+		times[i] = float64(time.Since(start).Microseconds()) / 1000
+	}
+	slices.Sort(times)
+	return times[iters/2], nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range parseList(s) {
+		v, err := strconv.Atoi(f)
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("want positive integers, got %q", f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty list")
+	}
+	return out, nil
+}
