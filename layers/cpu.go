@@ -18,19 +18,32 @@ func (cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 }
 
 func (cpuBackend) ReLU(y, x []float32) error {
-	asm.ReLU(y, x)
+	j := getJob(func(j *job, lo, hi int) { asm.ReLU(j.y[lo:hi], j.x[lo:hi]) })
+	j.y, j.x = y[:len(x)], x
+	j.do(len(x), elemGrain)
 	return nil
 }
 
 func (cpuBackend) ReLUBackward(dx, dy, y []float32) error {
-	asm.ReLUBackward(dx, dy, y)
+	j := getJob(func(j *job, lo, hi int) { asm.ReLUBackward(j.x[lo:hi], j.y[lo:hi], j.z[lo:hi]) })
+	j.x, j.y, j.z = dx[:len(y)], dy[:len(y)], y
+	j.do(len(y), elemGrain)
 	return nil
 }
 
 func (cpuBackend) MaxPool2d(y []float32, idx []int32, x []float32, s PoolShape) error {
+	j := getJob(maxPoolPlanes)
+	j.y, j.idx, j.x, j.p = y, idx, x, s
+	j.do(s.N*s.C, planeGrain(s.H*s.W))
+	return nil
+}
+
+// maxPoolPlanes pools planes lo … hi−1.
+func maxPoolPlanes(j *job, lo, hi int) {
+	y, idx, x, s := j.y, j.idx, j.x, j.p
 	oh, ow := s.OutH(), s.OutW()
 	in, out := s.H*s.W, oh*ow
-	for p := 0; p < s.N*s.C; p++ {
+	for p := lo; p < hi; p++ {
 		yp, ip, xp := y[p*out:(p+1)*out], idx[p*out:(p+1)*out], x[p*in:(p+1)*in]
 		if s.Kernel == 2 && s.Stride == 2 {
 			asm.MaxPool2x2(yp, ip, xp, s.H, s.W)
@@ -38,7 +51,6 @@ func (cpuBackend) MaxPool2d(y []float32, idx []int32, x []float32, s PoolShape) 
 		}
 		maxPoolPlane(yp, ip, xp, s, oh, ow)
 	}
-	return nil
 }
 
 // maxPoolPlane is the general max pooling of one plane, in PyTorch's scan order:
@@ -62,9 +74,18 @@ func maxPoolPlane(y []float32, idx []int32, x []float32, s PoolShape, oh, ow int
 }
 
 func (cpuBackend) MaxPool2dBackward(dx []float32, idx []int32, dy []float32, s PoolShape) error {
+	j := getJob(maxPoolBackPlanes)
+	j.x, j.idx, j.y, j.p = dx, idx, dy, s
+	j.do(s.N*s.C, planeGrain(s.H*s.W))
+	return nil
+}
+
+// maxPoolBackPlanes writes the input gradient of planes lo … hi−1.
+func maxPoolBackPlanes(j *job, lo, hi int) {
+	dx, idx, dy, s := j.x, j.idx, j.y, j.p
 	oh, ow := s.OutH(), s.OutW()
 	in, out := s.H*s.W, oh*ow
-	for p := 0; p < s.N*s.C; p++ {
+	for p := lo; p < hi; p++ {
 		dxp, ip, dyp := dx[p*in:(p+1)*in], idx[p*out:(p+1)*out], dy[p*out:(p+1)*out]
 		if s.Kernel == 2 && s.Stride == 2 {
 			asm.MaxPool2x2Backward(dxp, ip, dyp, s.H, s.W)
@@ -75,12 +96,22 @@ func (cpuBackend) MaxPool2dBackward(dx []float32, idx []int32, dy []float32, s P
 			dxp[k] += dyp[o]
 		}
 	}
-	return nil
 }
 
 func (cpuBackend) BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []float32, n, c, hw int, eps float32) error {
+	j := getJob(bnTrainChannels)
+	j.y, j.v1, j.v2, j.v3, j.x, j.z, j.w = y, mean, invStd, variance, x, gamma, beta
+	j.n, j.c, j.hw, j.a = n, c, hw, eps
+	j.do(c, planeGrain(n*hw))
+	return nil
+}
+
+// bnTrainChannels normalizes channels lo … hi−1 with their batch statistics.
+func bnTrainChannels(j *job, lo, hi int) {
+	y, mean, invStd, variance, x, gamma, beta := j.y, j.v1, j.v2, j.v3, j.x, j.z, j.w
+	n, c, hw, eps := j.n, j.c, j.hw, j.a
 	cnt := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
+	for ch := lo; ch < hi; ch++ {
 		var s, q float64
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * hw
@@ -99,22 +130,34 @@ func (cpuBackend) BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []flo
 			asm.ScaleShift(y[off:off+hw], x[off:off+hw], a, b)
 		}
 	}
-	return nil
 }
 
 func (cpuBackend) ChannelAffine(y, x, scale, shift []float32, n, c, hw int) error {
-	for i := 0; i < n; i++ {
-		for ch := 0; ch < c; ch++ {
-			off := (i*c + ch) * hw
-			asm.ScaleShift(y[off:off+hw], x[off:off+hw], scale[ch], shift[ch])
+	j := getJob(func(j *job, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			ch, off := p%j.c, p*j.hw
+			asm.ScaleShift(j.y[off:off+j.hw], j.x[off:off+j.hw], j.z[ch], j.w[ch])
 		}
-	}
+	})
+	j.y, j.x, j.z, j.w, j.c, j.hw = y, x, scale, shift, c, hw
+	j.do(n*c, planeGrain(hw))
 	return nil
 }
 
 func (cpuBackend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd []float32, n, c, hw int, batchStats bool) error {
+	j := getJob(bnBackChannels)
+	j.w, j.v1, j.v2, j.y, j.x, j.z, j.v3, j.v4 = dx, dgamma, dbeta, dy, x, gamma, mean, invStd
+	j.n, j.c, j.hw, j.flag = n, c, hw, batchStats
+	j.do(c, planeGrain(n*hw))
+	return nil
+}
+
+// bnBackChannels computes the batch-norm gradients of channels lo … hi−1.
+func bnBackChannels(j *job, lo, hi int) {
+	dx, dgamma, dbeta, dy, x, gamma, mean, invStd := j.w, j.v1, j.v2, j.y, j.x, j.z, j.v3, j.v4
+	n, c, hw, batchStats := j.n, j.c, j.hw, j.flag
 	cnt := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
+	for ch := lo; ch < hi; ch++ {
 		var sdy, sdyx float64
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * hw
@@ -141,7 +184,6 @@ func (cpuBackend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invSt
 			asm.AxpByC(dx[off:off+hw], dy[off:off+hw], x[off:off+hw], float32(a), float32(b), float32(cc))
 		}
 	}
-	return nil
 }
 
 func (cpuBackend) Softmax(y, x []float32, outer, c, inner int) error {
@@ -242,24 +284,33 @@ func (cpuBackend) Dropout(y, mask, x []float32, p float32, seed, step uint64) er
 		clear(y[:len(x)])
 		return nil
 	}
-	// Element i keeps when its 24-bit uniform u/2²⁴ is ≥ p. The uniforms come from a
-	// counter-based hash of (seed, step, i), so a mask depends only on those three.
+	j := getJob(dropoutPairs)
+	j.y, j.v1, j.x, j.a, j.seed, j.step = y, mask, x, p, seed, step
+	j.do((len(x)+1)/2, elemGrain/2)
+	return nil
+}
+
+// dropoutPairs draws the mask of elements 2·lo … 2·hi−1. Element i is kept when its
+// 24-bit uniform u/2²⁴ is ≥ p; the uniforms come from a counter-based hash of
+// (seed, step, i), two per hash, so a mask depends on those three only, not on how
+// the work was split.
+func dropoutPairs(j *job, lo, hi int) {
+	y, mask, x, p := j.y, j.v1, j.x, j.a
 	thr := uint32(float64(p) * (1 << 24))
 	scale := 1 / (1 - p)
-	key := mix64(seed ^ mix64(step+0x9e3779b97f4a7c15))
-	for i := 0; i < len(x); i += 2 {
+	key := mix64(j.seed ^ mix64(j.step+0x9e3779b97f4a7c15))
+	for i := 2 * lo; i < min(2*hi, len(x)); i += 2 {
 		h := mix64(key + uint64(i))
-		for j := 0; j < 2 && i+j < len(x); j++ {
-			u := uint32(h>>(32*j)) >> 8
+		for k := 0; k < 2 && i+k < len(x); k++ {
+			u := uint32(h>>(32*k)) >> 8
 			m := float32(0)
 			if u >= thr {
 				m = scale
 			}
-			mask[i+j] = m
-			y[i+j] = x[i+j] * m
+			mask[i+k] = m
+			y[i+k] = x[i+k] * m
 		}
 	}
-	return nil
 }
 
 // mix64 is the SplitMix64 finalizer, a bijective 64-bit hash.

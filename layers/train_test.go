@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/govgg/govgg/asm"
 	"github.com/govgg/govgg/tensor"
 )
 
@@ -364,5 +365,46 @@ func TestEvalFusionReLUBackward(t *testing.T) {
 	}
 	for i, p := range a.Params() {
 		closeRel(t, "fused d"+p.Name, p.Grad.Data(), to64(b.Params()[i].Grad.Data()), 1e-6)
+	}
+}
+
+// TestThreadsDeterministic runs the parallel CPU ops on shapes large enough to be
+// split and checks that one and several threads give the same bits.
+func TestThreadsDeterministic(t *testing.T) {
+	run := func(threads int) [][]float32 {
+		prev := asm.SetThreads(threads)
+		defer asm.SetThreads(prev)
+		c := 8
+		bn := NewBatchNorm2d(c)
+		bn.SetTraining(true)
+		relu := NewReLU()
+		pool := NewMaxPool2d(2, 2)
+		drop := NewDropout(0.5, 3)
+		drop.SetTraining(true)
+		net := NewSequential(bn, relu, pool, drop)
+		net.SetTraining(true)
+		x := tensor.New(4, c, 64, 66)
+		r := rand.New(rand.NewPCG(5, 5))
+		for i := range x.Data() {
+			x.Data()[i] = float32(r.NormFloat64())
+		}
+		y, err := net.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dx, err := net.Backward(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := [][]float32{y.Data(), dx.Data(), bn.weight.Grad.Data(), bn.runVar.Value.Data()}
+		net.SetTraining(false)
+		e, _ := net.Forward(x)
+		return append(out, e.Data())
+	}
+	one, many := run(1), run(4)
+	for i := range one {
+		if string(f32bytes(one[i])) != string(f32bytes(many[i])) {
+			t.Errorf("result %d differs between 1 and 4 threads", i)
+		}
 	}
 }
