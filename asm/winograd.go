@@ -1,6 +1,9 @@
 package asm
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // WinogradGroup is the number of tiles the Winograd transforms handle side by side:
 // one AVX-512 vector (two AVX2 vectors) of tiles, each lane a tile.
@@ -52,6 +55,18 @@ func WinogradInput(m int, v []float32, vstride, gstride int, d []float32, ld int
 	if need := (alpha*alpha-1)*vstride + (groups-1)*gstride + WinogradGroup; vstride < 0 || gstride < 0 || need > len(v) {
 		panic(fmt.Sprintf("asm: WinogradInput: output of %d elements, needs %d", len(v), need))
 	}
+	if raceEnabled { // the race detector does not see what assembly touches
+		for _, o := range idx[:n] {
+			for i := 0; i < alpha; i++ {
+				winogradRaceRead(unsafe.Pointer(&d[int(o)+i*ld]), 4*alpha)
+			}
+		}
+		for xi := 0; xi < alpha*alpha; xi++ {
+			for g := 0; g < groups; g++ {
+				winogradRaceWrite(unsafe.Pointer(&v[xi*vstride+g*gstride]), 4*WinogradGroup)
+			}
+		}
+	}
 	winogradInputImpl[f](&v[0], vstride, gstride, &d[0], ld, &idx[0], groups)
 }
 
@@ -78,7 +93,8 @@ func WinogradInput(m int, v []float32, vstride, gstride int, d []float32, ld int
 //		}
 //	}
 //
-// Tiles may share an output location (for padding lanes); the last write wins.
+// Tiles may share an output location (for padding lanes); the last write wins. The
+// assembly uses mm's elements of these tiles as scratch: they are overwritten.
 func WinogradOutput(m int, y []float32, ld int, idx []int32, mm []float32, mstride, groups int, bias float32, relu bool) {
 	if groups <= 0 {
 		return
@@ -97,6 +113,16 @@ func WinogradOutput(m int, y []float32, ld int, idx []int32, mm []float32, mstri
 	}
 	if need := (alpha*alpha-1)*mstride + n; mstride < 0 || need > len(mm) {
 		panic(fmt.Sprintf("asm: WinogradOutput: M has %d elements, needs %d", len(mm), need))
+	}
+	if raceEnabled {
+		for xi := 0; xi < alpha*alpha; xi++ {
+			winogradRaceWrite(unsafe.Pointer(&mm[xi*mstride]), 4*n) // read, and used as scratch
+		}
+		for _, o := range idx[:n] {
+			for i := 0; i < m; i++ {
+				winogradRaceWrite(unsafe.Pointer(&y[int(o)+i*ld]), 4*m)
+			}
+		}
 	}
 	winogradOutputImpl[f](&y[0], ld, &idx[0], &mm[0], mstride, groups, bias, relu)
 }

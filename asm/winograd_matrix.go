@@ -64,6 +64,13 @@ func WinogradMatrices(m int) (at, g, bt [][]float64, err error) {
 	at[m-1][nf] = 1
 	g[nf][2] = 1
 	copy(bt[nf], polyFromRoots(p))
+	for _, mat := range [][][]float64{at, g, bt} {
+		for _, row := range mat {
+			for j := range row {
+				row[j] += 0 // −0 → +0, for printing
+			}
+		}
+	}
 	return at, g, bt, nil
 }
 
