@@ -29,6 +29,10 @@ func AdamW(w, g, m, v []float32, p AdamWParams) {
 	checkVecLen("AdamW", "g", len(w), len(g))
 	checkVecLen("AdamW", "m", len(w), len(m))
 	checkVecLen("AdamW", "v", len(w), len(v))
+	raceReadVec(g[:len(w)])
+	raceWriteVec(w)
+	raceWriteVec(m[:len(w)])
+	raceWriteVec(v[:len(w)])
 	for len(w) > 0 {
 		n := min(len(w), vecChunk)
 		adamWImpl(w[:n], g[:n], m[:n], v[:n], p.Decay, p.Beta1, p.OneMinusB1, p.Beta2, p.OneMinusB2, p.NegStep, p.BC2Sqrt, p.Eps)

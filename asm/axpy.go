@@ -26,6 +26,8 @@ func checkVecLen(kernel, name string, nx, ny int) {
 // Axpy computes y[i] += alpha·x[i] for i < len(x). y must be at least as long as x.
 func Axpy(alpha float32, x, y []float32) {
 	checkVecLen("Axpy", "y", len(x), len(y))
+	raceReadVec(x)
+	raceWriteVec(y[:len(x)])
 	for len(x) > 0 {
 		n := min(len(x), vecChunk)
 		axpyImpl(alpha, x[:n], y[:n])
@@ -37,6 +39,8 @@ func Axpy(alpha float32, x, y []float32) {
 // long as x. An exponential moving average is Axpby(1-d, w, d, ema).
 func Axpby(alpha float32, x []float32, beta float32, y []float32) {
 	checkVecLen("Axpby", "y", len(x), len(y))
+	raceReadVec(x)
+	raceWriteVec(y[:len(x)])
 	for len(x) > 0 {
 		n := min(len(x), vecChunk)
 		axpbyImpl(alpha, x[:n], beta, y[:n])
@@ -46,6 +50,7 @@ func Axpby(alpha float32, x []float32, beta float32, y []float32) {
 
 // Scale computes x[i] *= alpha.
 func Scale(alpha float32, x []float32) {
+	raceWriteVec(x)
 	for len(x) > 0 {
 		n := min(len(x), vecChunk)
 		scaleImpl(alpha, x[:n])
@@ -56,6 +61,7 @@ func Scale(alpha float32, x []float32) {
 // SumSquares returns Σ x[i]², accumulated in float64 so that the sum over a whole
 // network's gradients (10⁸ elements) keeps float32 precision. NaN and Inf propagate.
 func SumSquares(x []float32) float64 {
+	raceReadVec(x)
 	var s float64
 	for len(x) > 0 {
 		n := min(len(x), vecChunk)

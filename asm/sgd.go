@@ -16,6 +16,8 @@ var (
 // It takes negLR = -lr. g must be at least as long as w.
 func SGD(w, g []float32, negLR, wd float32) {
 	checkVecLen("SGD", "g", len(w), len(g))
+	raceReadVec(g[:len(w)])
+	raceWriteVec(w)
 	for len(w) > 0 {
 		n := min(len(w), vecChunk)
 		sgdImpl(w[:n], g[:n], negLR, wd)
@@ -35,6 +37,9 @@ func SGD(w, g []float32, negLR, wd float32) {
 func SGDMomentum(w, g, v []float32, negLR, wd, mu, c float32) {
 	checkVecLen("SGDMomentum", "g", len(w), len(g))
 	checkVecLen("SGDMomentum", "v", len(w), len(v))
+	raceReadVec(g[:len(w)])
+	raceWriteVec(w)
+	raceWriteVec(v[:len(w)])
 	for len(w) > 0 {
 		n := min(len(w), vecChunk)
 		sgdMomentumImpl(w[:n], g[:n], v[:n], negLR, wd, mu, c)
@@ -50,6 +55,9 @@ func SGDMomentum(w, g, v []float32, negLR, wd, mu, c float32) {
 func SGDNesterov(w, g, v []float32, negLR, wd, mu, c float32) {
 	checkVecLen("SGDNesterov", "g", len(w), len(g))
 	checkVecLen("SGDNesterov", "v", len(w), len(v))
+	raceReadVec(g[:len(w)])
+	raceWriteVec(w)
+	raceWriteVec(v[:len(w)])
 	for len(w) > 0 {
 		n := min(len(w), vecChunk)
 		sgdNesterovImpl(w[:n], g[:n], v[:n], negLR, wd, mu, c)
