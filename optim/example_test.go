@@ -48,3 +48,25 @@ func ExampleSGD() {
 	// step 6 lr 0.255 w [1.099 1.801]
 	// step 9 lr 0.029 w [1.033 1.933]
 }
+
+// MindCV's VGG16 recipe: 2 warmup epochs from 0, then a cosine from 0.01 to 1e-4
+// over 198 epochs, changing every step (5004 steps per epoch on 8×32 images).
+func ExampleNewSchedule() {
+	s, err := optim.NewSchedule(optim.ScheduleConfig{
+		Name: "warmup_cosine_decay", LR: optim.ScaleLR(0.01, 8*32, 256), MinLR: 1e-4,
+		WarmupEpochs: 2, DecayEpochs: 198, NumEpochs: 200, StepsPerEpoch: 5004,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, step := range []int{0, 5004, 10008, 500000, 1000799} {
+		fmt.Printf("step %7d: lr %.6g\n", step, s.LR(step))
+	}
+	// Output:
+	// step       0: lr 0
+	// step    5004: lr 0.005
+	// step   10008: lr 0.01
+	// step  500000: lr 0.00513481
+	// step 1000799: lr 0.0001
+}
