@@ -10,6 +10,11 @@ import (
 
 // AdamW is Adam with decoupled weight decay, with torch.optim.AdamW's semantics
 // (amsgrad off): bias-corrected moments and ε added after the square root.
+// MindCV's AdamW (mindcv/optim/adamw.py) is the same update written as
+// w -= lr·(wd·w + m̂/(ε+√v̂)), equal up to rounding, with its moments named
+// adam_m/adam_v as here. The bias-correction step t counts this optimizer's
+// updates; torch counts per parameter, which differs only for parameters that
+// sometimes have no gradient.
 type AdamW struct {
 	base
 	beta1, beta2, eps float64
