@@ -108,7 +108,7 @@ func (a *Accumulator) State() State {
 // LoadState restores a state returned by State.
 func (a *Accumulator) LoadState(s State) error {
 	if s.Step >= a.k {
-		return fmt.Errorf("%w: Accumulator: %d pending micro-batches, k is %d", errState, s.Step, a.k)
+		return fmt.Errorf("%w: Accumulator: %d pending micro-batches, k is %d", ErrStateMismatch, s.Step, a.k)
 	}
 	if err := loadBuffers("Accumulator", s, a.acc); err != nil {
 		return err

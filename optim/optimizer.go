@@ -299,18 +299,20 @@ func newBuffers(prefix string, params []*layers.Param) []*layers.Param {
 	return bufs
 }
 
-var errState = errors.New("optim: state does not match")
+// ErrStateMismatch is wrapped by the errors of LoadState when a state does not fit
+// the optimizer (missing, extra or mis-sized tensors, bad counts).
+var ErrStateMismatch = errors.New("optim: state does not match")
 
 // loadBuffers copies the tensors of s named like dst into dst. Every buffer must be
 // present with the right size, and s may hold nothing else.
 func loadBuffers(kind string, s State, dst ...[]*layers.Param) error {
 	if s.Step < 0 || s.Updates < 0 || s.Updates > s.Step {
-		return fmt.Errorf("%w: %s: step %d, updates %d", errState, kind, s.Step, s.Updates)
+		return fmt.Errorf("%w: %s: step %d, updates %d", ErrStateMismatch, kind, s.Step, s.Updates)
 	}
 	byName := make(map[string]*layers.Param, len(s.Tensors))
 	for _, t := range s.Tensors {
 		if t == nil || t.Value == nil {
-			return fmt.Errorf("%w: %s: nil tensor in state", errState, kind)
+			return fmt.Errorf("%w: %s: nil tensor in state", ErrStateMismatch, kind)
 		}
 		byName[t.Name] = t
 	}
@@ -320,20 +322,20 @@ func loadBuffers(kind string, s State, dst ...[]*layers.Param) error {
 		for _, b := range bufs {
 			t, ok := byName[b.Name]
 			if !ok {
-				return fmt.Errorf("%w: %s: %s is missing", errState, kind, b.Name)
+				return fmt.Errorf("%w: %s: %s is missing", ErrStateMismatch, kind, b.Name)
 			}
 			if t.Value.Len() != b.Value.Len() {
-				return fmt.Errorf("%w: %s: %s has %d elements (shape %v), want %d (shape %v)", errState, kind, b.Name, t.Value.Len(), t.Value.Shape(), b.Value.Len(), b.Value.Shape())
+				return fmt.Errorf("%w: %s: %s has %d elements (shape %v), want %d (shape %v)", ErrStateMismatch, kind, b.Name, t.Value.Len(), t.Value.Shape(), b.Value.Len(), b.Value.Shape())
 			}
 		}
 	}
 	if len(byName) != want {
 		for name := range byName {
 			if !hasName(name, dst...) {
-				return fmt.Errorf("%w: %s: unexpected tensor %s", errState, kind, name)
+				return fmt.Errorf("%w: %s: unexpected tensor %s", ErrStateMismatch, kind, name)
 			}
 		}
-		return fmt.Errorf("%w: %s: %d tensors, want %d", errState, kind, len(s.Tensors), want)
+		return fmt.Errorf("%w: %s: %d tensors, want %d", ErrStateMismatch, kind, len(s.Tensors), want)
 	}
 	for _, bufs := range dst {
 		for _, b := range bufs {
