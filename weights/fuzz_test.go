@@ -12,6 +12,13 @@ import (
 	"github.com/govgg/govgg/tensor"
 )
 
+// The seeds run as ordinary tests. To fuzz, e.g.:
+//
+//	go test -run XXX -fuzz FuzzPickle -fuzztime 60s -fuzzminimizetime 2s ./weights
+//
+// A short -fuzzminimizetime matters: minimising a new multi-KB input takes up to
+// 60 s by default, during which no new inputs are tried.
+
 // checkBounded runs read and fails if it allocated far more than the input holds:
 // a forged size must be rejected before allocation, never trusted.
 func checkBounded(t *testing.T, data []byte, read func() (*File, error)) {
