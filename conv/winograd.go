@@ -29,9 +29,9 @@ import (
 //     clipping the edge tiles. (Scattering straight into y measured slower: the
 //     scattered partial-line writes miss; the copy streams whole lines.)
 //
-// A block's last vector group may be partly unused; those lanes repeat the block's
-// last tile, so they compute and store the same values to the same places and no
-// lane needs masking.
+// A block's last vector group may be partly unused: those lanes gather the block's
+// last tile again (finite values for the GEMM's padding columns) and scatter their
+// output into a trash area of the output region, so no lane needs masking.
 //
 // Nothing of V or M is materialized for the whole layer, and x and y stay NCHW.
 
@@ -42,9 +42,31 @@ func init() {
 	}
 }
 
-// winogradBlockBytes bounds a block's V and M together (the 2 MiB L2;
-// U streams from L3 once per block, so blocks must not get too small either).
-const winogradBlockBytes = 2 << 20
+// Block sizing. Every block streams all of U (α²·K·C floats) from L3 through the
+// GEMMs, and its V and M (α²·(C+K) floats a tile) either stay in L2 or spill to L3
+// and come back. blockTiles picks whichever costs less L3 traffic a tile: small
+// blocks whose V and M fit winogradL2Bytes (few channels: U is small), or large ones
+// of up to winogradMaxBlockBytes (many channels: U dominates). That is 113 vs 910
+// tiles at C=K=64 with F(4,3) → small; at C=K=256, 28 tiles cost 336 KB a tile in U
+// against 189 KB at 227 tiles → large.
+const (
+	winogradL2Bytes       = 2 << 20
+	winogradMaxBlockBytes = 16 << 20
+)
+
+// blockTiles returns the tiles per block (before balancing over threads).
+func (k *winograd) blockTiles() int {
+	g := k.g
+	a2 := k.alpha * k.alpha
+	perTile := 4 * a2 * (g.C + g.K)
+	uBytes := 4 * a2 * g.C * g.K
+	small := max(winogradL2Bytes/perTile, asm.WinogradGroup)
+	large := max(winogradMaxBlockBytes/perTile, small)
+	if uBytes/small <= uBytes/large+2*perTile {
+		return small
+	}
+	return large
+}
 
 // winograd is the kernel of one F(m×m, 3×3) geometry.
 type winograd struct {
@@ -219,12 +241,9 @@ func (k *winograd) state(n int) *winoState {
 	if st := k.st; st != nil && st.n == n && st.w == w {
 		return st
 	}
-	g := k.g
-	a2 := k.alpha * k.alpha
 	perImg := k.th * k.tw
 	total := n * perImg
-	nt := winogradBlockBytes / (4 * a2 * (g.C + g.K))
-	nt = min(max(nt/w*w, 64), 1024)
+	nt := k.blockTiles()
 	nb := (total + nt - 1) / nt
 	// Give every thread a block when there is enough work to share.
 	if t := asm.Threads(); nb < t && total >= 2*w*t {
@@ -249,7 +268,7 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 	b.pad = (b.nt + st.w - 1) / st.w * st.w
 	b.idx = make([]int32, b.pad)
 	b.oidx = make([]int32, b.pad)
-	in, out := 0, 0
+	in, out := 0, m*k.wo // the output region starts with the trash area at 0
 	for t := t0; t < t1; {
 		img := t / perImg
 		a, e := t-img*perImg, min(t1-img*perImg, perImg)
@@ -266,8 +285,8 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 		b.segs = append(b.segs, s)
 		t = img*perImg + e
 	}
-	for j := b.nt; j < b.pad; j++ { // padding lanes repeat the last tile
-		b.idx[j], b.oidx[j] = b.idx[b.nt-1], b.oidx[b.nt-1]
+	for j := b.nt; j < b.pad; j++ { // padding lanes: see the top of the file
+		b.idx[j] = b.idx[b.nt-1]
 	}
 	st.maxPad = max(st.maxPad, b.pad)
 	st.inLen = max(st.inLen, in)
@@ -314,13 +333,12 @@ func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
 		}
 	}
 
-	// 2. The α² GEMMs: M[ξ] (K × n16, row stride pad) = U[ξ] · V[ξ]; the columns past
-	// nt repeat the last tile.
+	// 2. The α² GEMMs: M[ξ] (K × nt, row stride pad) = U[ξ] · V[ξ].
 	mstride := slotStride(g.K * b.pad)
 	for xi := 0; xi < a2; xi++ {
 		src := &sc.bsrc[xi]
 		*src = winoB{v: sc.v[xi*vstride : xi*vstride+b.pad*g.C], c: g.C, w: w}
-		k.u[xi].Gemm(n16, 1, src, 0, sc.mm[xi*mstride:], b.pad)
+		k.u[xi].Gemm(b.nt, 1, src, 0, sc.mm[xi*mstride:], b.pad)
 	}
 
 	// 3. Output transform with bias and ReLU, channel by channel.
