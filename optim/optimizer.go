@@ -11,7 +11,8 @@ import (
 	"github.com/govgg/govgg/tensor"
 )
 
-// Optimizer updates parameters from their gradients.
+// Optimizer updates parameters from their gradients. It splits each update over
+// the asm worker pool itself; it is not safe for concurrent use.
 type Optimizer interface {
 	// Step applies one update with the learning rate of the current step, using every
 	// parameter's Grad (parameters whose Grad is nil are skipped, as in torch), then
