@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/govgg/govgg/tensor"
 )
 
 type expectedTensor struct {
@@ -155,4 +157,44 @@ func TestFixtureProtocol4(t *testing.T) {
 		want = append(want, byName[n])
 	}
 	checkAgainstExpected(t, f.Tensors, want)
+}
+
+// TestFixtureMindSpore reads a .ckpt written by the protobuf library as MindSpore
+// does (see make_fixtures.py): MindCV names, a parameter in three slices, training
+// state, and the crc_num trailer.
+func TestFixtureMindSpore(t *testing.T) {
+	exp := loadExpected(t)
+	f, err := ReadFile("testdata/tiny_mindspore.ckpt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skipped []string
+	for _, s := range f.Skipped {
+		skipped = append(skipped, s.Name)
+	}
+	if got := strings.Join(skipped, ","); got != "moments.features.0.weight,learning_rate,global_step,momentum" {
+		t.Errorf("skipped %s", got)
+	}
+	if DetectFlavor(Names(f.Tensors)) != MindCV {
+		t.Error("not detected as MindCV names")
+	}
+	got := map[string]Named{}
+	for _, n := range f.Tensors {
+		n.Name = MindCVToTorchvision(n.Name)
+		got[n.Name] = n
+	}
+	var want, have []Named
+	for _, e := range exp {
+		if !strings.HasPrefix(e.Name, "features.") && !strings.HasPrefix(e.Name, "classifier.") ||
+			strings.HasSuffix(e.Name, "num_batches_tracked") || e.Name == "features.0.bias" || e.Name == "features.4.bias" {
+			continue
+		}
+		w, _ := tensor.FromSlice(e.values, e.Shape...)
+		want = append(want, Named{Name: e.Name, Tensor: w})
+		have = append(have, got[e.Name])
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
+	}
+	equalNamed(t, have, want)
 }

@@ -108,3 +108,62 @@ with open("tiny.safetensors", "wb") as fh:
 
 # Protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL) for the pickle VM.
 torch.save({k: sd[k] for k in ("features.0.weight", "extra.transposed", "extra.half")}, "tiny_p4.pth", pickle_protocol=4)
+
+# A MindSpore-style .ckpt written with the protobuf library itself (checkpoint.proto
+# built from descriptors, no protoc), the way mindspore/train/serialization.py's
+# _exec_save does it: one serialized Checkpoint message per parameter, appended;
+# a parameter split into slices that repeat the tag and full dims; training state
+# beside the weights; and the crc_num trailer (zlib CRC-32 of all preceding bytes as
+# 10 big-endian bytes). Names are MindCV's: no conv bias, BN gamma/beta/moving_*.
+import binascii
+
+import numpy as np
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+fdp = descriptor_pb2.FileDescriptorProto(name="checkpoint.proto", package="mindspore.irpb", syntax="proto2")
+F = descriptor_pb2.FieldDescriptorProto
+tp = fdp.message_type.add(name="TensorProto")
+tp.field.add(name="dims", number=1, label=F.LABEL_REPEATED, type=F.TYPE_INT64)
+tp.field.add(name="tensor_type", number=2, label=F.LABEL_REQUIRED, type=F.TYPE_STRING)
+tp.field.add(name="tensor_content", number=3, label=F.LABEL_REQUIRED, type=F.TYPE_BYTES)
+ck = fdp.message_type.add(name="Checkpoint")
+val = ck.nested_type.add(name="Value")
+val.field.add(name="tag", number=1, label=F.LABEL_REQUIRED, type=F.TYPE_STRING)
+val.field.add(name="tensor", number=2, label=F.LABEL_OPTIONAL, type=F.TYPE_MESSAGE, type_name=".mindspore.irpb.TensorProto")
+ck.field.add(name="value", number=1, label=F.LABEL_REPEATED, type=F.TYPE_MESSAGE, type_name=".mindspore.irpb.Checkpoint.Value")
+pool = descriptor_pool.DescriptorPool()
+pool.Add(fdp)
+Checkpoint = message_factory.MessageFactory(pool).GetPrototype(pool.FindMessageTypeByName("mindspore.irpb.Checkpoint"))
+
+to_mindcv = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean", "running_var": "moving_variance"}
+params = []
+for name, t in sd.items():
+    if not name.startswith(("features.", "classifier.")) or name.endswith("num_batches_tracked"):
+        continue
+    mod, leaf = name.rsplit(".", 1)
+    if mod + ".running_mean" in sd:  # a BatchNorm
+        name = mod + "." + to_mindcv[leaf]
+    elif leaf == "bias" and name.startswith("features."):  # MindCV convs have no bias
+        continue
+    params.append((name, t.detach().contiguous().numpy().astype(np.float32)))
+params.append(("moments.features.0.weight", np.zeros(sd["features.0.weight"].shape, np.float32)))
+params.append(("learning_rate", np.array(0.01, np.float32)))
+params.append(("global_step", np.array([42], np.int32)))
+params.append(("momentum", np.array(0.9, np.float32)))
+
+blob, crc = bytearray(), 0
+for name, arr in params:
+    slices = np.array_split(arr.reshape(-1), 3) if name == "classifier.0.weight" else [arr.reshape(-1)]
+    for sl in slices:
+        c = Checkpoint()
+        v = c.value.add()
+        v.tag = name
+        v.tensor.dims.extend(list(arr.shape) if arr.shape != () else [0])
+        v.tensor.tensor_type = {np.float32: "Float32", np.int32: "Int32"}[arr.dtype.type]
+        v.tensor.tensor_content = sl.tobytes()
+        out = c.SerializeToString()
+        crc = binascii.crc32(out, crc)
+        blob += out
+blob += b"crc_num" + crc.to_bytes(10, byteorder="big")
+with open("tiny_mindspore.ckpt", "wb") as fh:
+    fh.write(bytes(blob))
