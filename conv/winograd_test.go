@@ -65,8 +65,12 @@ func winoCheck(t *testing.T, a Algorithm, g Geometry, n int, x, w, b []float32, 
 		}
 	}
 	tol := winoTol[a]
-	if e := Compare(y, want); !e.Within(tol[0], tol[1]) {
+	e := Compare(y, want)
+	if !e.Within(tol[0], tol[1]) {
 		t.Fatalf("%v %v n=%d: %v (tolerance relL2 %g, max %g)", a, g, n, e, tol[0], tol[1])
+	}
+	if testing.Verbose() {
+		t.Logf("%v %v n=%d: %v", a, g, n, e)
 	}
 	if err := CheckBound(y, want, scale, tol[2]); err != nil {
 		t.Fatalf("%v %v n=%d: %v", a, g, n, err)
@@ -101,7 +105,8 @@ func TestWinogradForward(t *testing.T) {
 		{6, 7, 12, 12, 1, 3}, // whole tiles for every m: y written in place, across images
 	}
 	if !testing.Short() {
-		cases = append(cases, winoCase{64, 64, 28, 28, 1, 2}, winoCase{130, 20, 10, 12, 1, 3})
+		// C=512 is where kernels.md's error table is widest (relL2 ≈ 0.9e-5 for F(6,3)).
+		cases = append(cases, winoCase{64, 64, 28, 28, 1, 2}, winoCase{130, 20, 10, 12, 1, 3}, winoCase{512, 5, 8, 8, 1, 1})
 	}
 	winoEachISA(t, func(t *testing.T) {
 		for _, c := range cases {
