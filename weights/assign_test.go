@@ -130,7 +130,7 @@ func TestAssignSkipPrefixAndMindCV(t *testing.T) {
 	if got, want := r.String(), "loaded 5, zeroed 1 (features.0.bias), skipped 2 (classifier.6.weight, classifier.6.bias)"; got != want {
 		t.Errorf("report %q, want %q", got, want)
 	}
-	if DetectFlavor(Names(src)) != MindCV || DetectFlavor(Names(model())) != Torchvision {
+	if DetectFlavor(Names(src)) != MindCV || DetectFlavor(Names(model())) != Torchvision || MindCV.String() != "mindcv" {
 		t.Error("DetectFlavor")
 	}
 	// Without ZeroMissingBiases the bias is missing.

@@ -16,6 +16,16 @@ const (
 	MindCV
 )
 
+func (f Flavor) String() string {
+	switch f {
+	case Torchvision:
+		return "torchvision"
+	case MindCV:
+		return "mindcv"
+	}
+	return "unknown"
+}
+
 // ConvertOption configures Convert.
 type ConvertOption func(*convertConfig)
 
