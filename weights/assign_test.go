@@ -241,3 +241,16 @@ func TestConvert(t *testing.T) {
 		t.Error("converting to .pth succeeded")
 	}
 }
+
+func TestBlockedLayoutRefused(t *testing.T) {
+	blocked := tensor.New(1, 16, 2, 2)
+	blocked.SetLayout(tensor.NCHWc16)
+	_, err := Assign([]Named{{Name: "x", Tensor: blocked}}, []Named{{Name: "x", Tensor: tensor.New(1, 16, 2, 2)}})
+	if err == nil || !strings.Contains(err.Error(), "x: model tensor is in layout NCHWc16") {
+		t.Errorf("Assign into a blocked tensor: %v", err)
+	}
+	var sb strings.Builder
+	if err := Write(&sb, []Named{{Name: "x", Tensor: blocked}}, Safetensors); err == nil || !strings.Contains(err.Error(), `"x" is in layout NCHWc16`) {
+		t.Errorf("Write of a blocked tensor: %v", err)
+	}
+}
