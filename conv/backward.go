@@ -36,7 +36,7 @@ func (b *backwardData) init(g Geometry) {
 	}
 	b.src = newIm2colSource(Geometry{C: g.K, H: g.OutH(), W: g.OutW(), K: g.K, R: 1, S: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 0)
 	b.taps = makeTaps(g)
-	b.chunk = chunkCols(g.C * g.R * g.S)
+	b.chunk = chunkCols(g.C*g.R*g.S, 1<<18)
 }
 
 func (b *backwardData) weightBytes() int {
@@ -219,11 +219,27 @@ type backwardFilter struct {
 	col       []float32 // C·R·S × chunk
 	dyScr     []float32 // K × chunk, dY of a block that spans images
 	dwT       []float32 // C·R·S × K
+
+	// The col rows of one block are written in parallel by rowsFn (b.rowsPart,
+	// made once so that the parallel region allocates nothing) from cur.
+	rowsFn func(lo, hi int)
+	cur    struct {
+		xp    []float32
+		c0, l int
+	}
+}
+
+// rowsPart writes the col rows of taps [lo, hi) of the current block.
+func (b *backwardFilter) rowsPart(lo, hi int) {
+	b.pg.rowsInto(b.col[lo*b.cur.l:], b.cur.l, b.cur.xp, lo, hi-lo, b.cur.c0, b.cur.l)
 }
 
 func (b *backwardFilter) init(g Geometry) {
 	b.g = g
-	b.chunk = chunkCols(g.C * g.R * g.S)
+	// Up to 4 MiB of col rows a block: the GEMMs reduce over enough pixels to be
+	// worth their fork-join.
+	b.chunk = chunkCols(g.C*g.R*g.S, 1<<20)
+	b.rowsFn = b.rowsPart
 	pq := g.OutH() * g.OutW()
 	if b.perImage = pq >= b.chunk; b.perImage {
 		b.blockCols = balancedBlocks(pq, b.chunk)
@@ -249,13 +265,15 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 	}
 	var beta float32
 	block := func(xp []float32, c0, l int, dyb []float32, ldb int) {
-		b.pg.rowsInto(b.col, l, xp, 0, crs, c0, l)
+		b.cur.xp, b.cur.c0, b.cur.l = xp, c0, l
+		asm.ParallelFor(crs, max(1, (1<<19)/l), b.rowsFn) // ~100 µs a chunk
 		// Sizes are consistent by construction; an error here is a bug.
 		if err := asm.Sgemm(false, true, crs, g.K, l, 1, b.col, l, dyb, ldb, beta, b.dwT, g.K); err != nil {
 			panic(err)
 		}
 		beta = 1
 	}
+	defer func() { b.cur.xp = nil }()
 	if b.perImage {
 		// Blocks inside each image, dY read in place.
 		for img := 0; img < n; img++ {

@@ -263,9 +263,8 @@ type im2colKernel struct {
 }
 
 // chunkCols returns a column count, a multiple of 96 (so any micro-kernel width up
-// to 32 divides it), for a block of rows×cols floats of about 1 MiB.
-func chunkCols(rows int) int {
-	const target = 1 << 18 // floats
+// to 32 divides it), for a block of rows×cols floats of about target floats.
+func chunkCols(rows, target int) int {
 	c := target / max(rows, 1) / 96 * 96
 	return min(max(c, 384), 4608)
 }
@@ -278,7 +277,7 @@ func balancedBlocks(pq, chunk int) int {
 }
 
 func newIm2colKernel(g Geometry) *im2colKernel {
-	k := &im2colKernel{g: g, chunk: chunkCols(g.K)}
+	k := &im2colKernel{g: g, chunk: chunkCols(g.K, 1<<18)} // 1 MiB of output
 	pq := g.OutH() * g.OutW()
 	if k.perImage = pq >= k.chunk; k.perImage {
 		k.blockCols = balancedBlocks(pq, k.chunk)
@@ -333,49 +332,30 @@ func (k *im2colKernel) forward(y, x []float32, n int, relu bool) {
 	}
 }
 
-// block computes columns c0…c0+nc of the padded images into scratch, then writes
-// them to y (whose columns are numbered from base) with the epilogue. The GEMM
-// never writes y directly: y's rows are P·Q apart, and for 224×224 maps that is a
-// multiple of 4 KiB, so a block's rows would all fall in the same cache sets.
+// block computes columns c0…c0+nc of the padded images into scratch, applies bias
+// and ReLU there (asm's vector kernels, on a block still in L2), and copies it out
+// to y, whose columns are numbered from base. The GEMM never writes y directly:
+// y's rows are P·Q apart, and for 224×224 maps that is a multiple of 4 KiB, so a
+// block's rows would all fall in the same cache sets.
 func (k *im2colKernel) block(y []float32, base, c0, nc int, relu bool) {
 	g := k.g
 	pq := g.OutH() * g.OutW()
+	blk := k.scratch[:g.K*nc]
 	k.src.col0 = c0
-	k.a.Gemm(nc, 1, &k.src, 0, k.scratch, nc)
+	k.a.Gemm(nc, 1, &k.src, 0, blk, nc)
+	switch {
+	case k.bias != nil:
+		asm.AddBias(blk, k.bias, nc, relu)
+	case relu:
+		asm.ReLU(blk, blk)
+	}
 	for kk := 0; kk < g.K; kk++ {
-		b := k.biasAt(kk)
-		blk := k.scratch[kk*nc : kk*nc+nc]
+		row := blk[kk*nc : kk*nc+nc]
 		for j := 0; j < nc; {
 			img, pix := (base+c0+j)/pq, (base+c0+j)%pq
 			l := min(nc-j, pq-pix)
-			epilogue(y[(img*g.K+kk)*pq+pix:(img*g.K+kk)*pq+pix+l], blk[j:j+l], b, relu)
+			copy(y[(img*g.K+kk)*pq+pix:(img*g.K+kk)*pq+pix+l], row[j:j+l])
 			j += l
 		}
-	}
-}
-
-func (k *im2colKernel) biasAt(i int) float32 {
-	if k.bias == nil {
-		return 0
-	}
-	return k.bias[i]
-}
-
-// epilogue sets dst = src + b and, with relu, clamps it at zero. NaN stays NaN
-// under ReLU (as in PyTorch), so a diverging network shows.
-func epilogue(dst, src []float32, b float32, relu bool) {
-	src = src[:len(dst)]
-	if relu {
-		for i, e := range src {
-			e += b
-			if e < 0 {
-				e = 0
-			}
-			dst[i] = e
-		}
-		return
-	}
-	for i, e := range src {
-		dst[i] = e + b
 	}
 }

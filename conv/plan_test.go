@@ -50,6 +50,7 @@ var testGeometries = []struct {
 	{"3x3/2x2map", geom(16, 24, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1)},
 	// Per-image GEMMs split in two column blocks (K=512 gives 512-column blocks).
 	{"3x3/k512", geom(3, 512, 23, 25, 3, 3, 1, 1, 1, 1, 1, 1)},
+	{"5x3/s2/k512", geom(3, 512, 47, 45, 5, 3, 2, 2, 2, 1, 1, 1)},
 	// Folded GEMMs over several images and blocks; backward filter with one image a
 	// group and two reduction blocks.
 	{"3x3/wide", geom(3, 4, 65, 67, 3, 3, 1, 1, 1, 1, 1, 1)},
