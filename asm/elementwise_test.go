@@ -487,3 +487,53 @@ func BenchmarkMaxPool2x2Backward(b *testing.B) {
 		}
 	})
 }
+
+func TestDotKernel(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(21, 22))
+		for _, n := range append([]int{0}, ewSizes()...) {
+			for off := 0; off < 4; off++ {
+				a, aall := ewBuf(n, off)
+				b, ball := ewBuf(n, 3-off)
+				ewRand(r, a)
+				ewRand(r, b)
+				var want, mag float64
+				for i := range a {
+					want += float64(a[i]) * float64(b[i])
+					mag += math.Abs(float64(a[i]) * float64(b[i]))
+				}
+				got := float64(asm.Dot(a, b))
+				// float32 partial sums: error ≲ n·2⁻²⁴·Σ|aᵢbᵢ| in the worst case, far
+				// less in practice.
+				if tol := 1e-6*mag*math.Sqrt(float64(n)+1) + 1e-6; math.Abs(got-want) > tol {
+					t.Fatalf("n=%d off=%d: Dot = %g, want %g (tolerance %g)", n, off, got, want, tol)
+				}
+				ewCheckGuards(t, "Dot a", aall, n, off)
+				ewCheckGuards(t, "Dot b", ball, n, 3-off)
+			}
+		}
+	})
+}
+
+func TestDotNaNInf(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		for n := 1; n <= 70; n++ {
+			a, b := make([]float32, n), make([]float32, n)
+			for i := range a {
+				a[i], b[i] = 1, 1
+			}
+			a[n-1] = float32(math.NaN())
+			if d := asm.Dot(a, b); d == d {
+				t.Fatalf("n=%d: Dot with a NaN = %g", n, d)
+			}
+			a[n-1] = float32(math.Inf(1))
+			if d := asm.Dot(a, b); !math.IsInf(float64(d), 1) {
+				t.Fatalf("n=%d: Dot with +Inf = %g", n, d)
+			}
+		}
+	})
+}
+
+func BenchmarkDot(b *testing.B) {
+	ewBench(b, 8, func(n int) { asm.Dot(ewX[:n], ewY[:n]) })
+}

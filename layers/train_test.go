@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -405,6 +406,56 @@ func TestThreadsDeterministic(t *testing.T) {
 	for i := range one {
 		if string(f32bytes(one[i])) != string(f32bytes(many[i])) {
 			t.Errorf("result %d differs between 1 and 4 threads", i)
+		}
+	}
+}
+
+func TestLinearGradGEMMPath(t *testing.T) {
+	// More rows than gemvRows: the packed-GEMM path.
+	gradCheck(t, NewLinear(6, 4, true), []int{gemvRows + 3, 6}, refLinear(gemvRows+3, 6, 4, true), 1e-5, 1e-4, false)
+}
+
+func TestCPUSgemmDotPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	const m, n, k, lda, ldb, ldc = 3, 300, 1000, 1003, 1001, 305
+	a, b := randSlice(rng, (m-1)*lda+k, 1), randSlice(rng, (n-1)*ldb+k, 1)
+	for _, beta := range []float32{0, 0.5} {
+		c0 := randSlice(rng, (m-1)*ldc+n, 1)
+		if beta == 0 {
+			for i := range c0 {
+				c0[i] = float32(math.NaN()) // must not be read
+			}
+		}
+		got := append([]float32(nil), c0...)
+		prev := asm.SetThreads(2)
+		err := cpuBackend{}.Sgemm(false, true, m, n, k, 1.5, a, lda, b, ldb, beta, got, ldc)
+		asm.SetThreads(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float64, 0, m*n)
+		gotRows := make([]float32, 0, m*n)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var s float64
+				for p := 0; p < k; p++ {
+					s += float64(a[i*lda+p]) * float64(b[j*ldb+p])
+				}
+				s *= 1.5
+				if beta != 0 {
+					s += float64(beta) * float64(c0[i*ldc+j])
+				}
+				want = append(want, s)
+				gotRows = append(gotRows, got[i*ldc+j])
+			}
+		}
+		closeRel(t, fmt.Sprint("dot-path Sgemm beta=", beta), gotRows, want, 1e-5)
+		for i := 0; i < m-1; i++ { // the padding between rows of C is untouched
+			for j := n; j < ldc; j++ {
+				if math.Float32bits(got[i*ldc+j]) != math.Float32bits(c0[i*ldc+j]) {
+					t.Fatalf("C[%d,%d] outside the product was written", i, j)
+				}
+			}
 		}
 	}
 }
