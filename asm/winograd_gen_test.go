@@ -62,10 +62,14 @@ func (g *wgen) konst(v float32) string {
 	return fmt.Sprintf("%s+%d(SB)", g.sym, off)
 }
 
-// combo emits dst = Σ coef[q]·src[q] (+ dst when acc), skipping zero coefficients.
-func (g *wgen) combo(dst int, coef []float32, src []int, acc bool) {
+// combo emits dst = (init +) Σ coef[q]·src[q] (init < 0: none), skipping zero
+// coefficients and turning ±1 into adds.
+func (g *wgen) combo(dst int, coef []float32, src []int, init int) {
 	d := g.reg(dst)
-	first := !acc
+	first := init < 0
+	if !first {
+		g.p("VMOVAPS %s, %s", g.reg(init), d)
+	}
 	for q, c := range coef {
 		if c == 0 {
 			continue
@@ -90,6 +94,88 @@ func (g *wgen) combo(dst int, coef []float32, src []int, acc bool) {
 	if first {
 		g.p("VXORPS %s, %s, %s", d, d, d)
 	}
+}
+
+// transform emits out[r] = (init +) Σ_q rows[r][q]·x[q] for every r, calling store
+// with the register holding out[r] as soon as it is ready, in increasing r. It
+// shares work where the matrices are symmetric (as Toom–Cook matrices on ± pairs of
+// points are): a pair of input columns whose coefficients agree up to sign in every
+// row is replaced in place by x1+x2 and x1−x2; a pair of adjacent rows that agree up
+// to sign is computed as E±O from its even and odd parts. The x registers are
+// clobbered; a, b and c are scratch.
+func (g *wgen) transform(rows [][]float32, x []int, init, a, b, c int, store func(r, reg int)) {
+	rows = append([][]float32(nil), rows...)
+	for i := range rows {
+		rows[i] = append([]float32(nil), rows[i]...)
+	}
+	nq := len(x)
+	for q1 := 0; q1 < nq; q1++ {
+		for q2 := q1 + 1; q2 < nq; q2++ {
+			uses, ok := 0, true
+			for _, r := range rows {
+				if r[q1] != 0 {
+					uses++
+				}
+				if r[q2] != r[q1] && r[q2] != -r[q1] {
+					ok = false
+				}
+			}
+			if !ok || uses <= 2 { // two ops to make x1±x2 must save more than that
+				continue
+			}
+			g.p("VADDPS %s, %s, %s", g.reg(x[q2]), g.reg(x[q1]), g.reg(c))
+			g.p("VSUBPS %s, %s, %s", g.reg(x[q2]), g.reg(x[q1]), g.reg(x[q2]))
+			g.p("VMOVAPS %s, %s", g.reg(c), g.reg(x[q1]))
+			for _, r := range rows {
+				if r[q2] == r[q1] {
+					r[q2] = 0
+				} else {
+					r[q2], r[q1] = r[q1], 0
+				}
+			}
+		}
+	}
+	for i := 0; i < len(rows); i++ {
+		if i+1 < len(rows) {
+			even, odd, ok := splitPair(rows[i], rows[i+1])
+			if ok {
+				g.combo(a, even, x, init)
+				g.combo(b, odd, x, -1)
+				g.p("VADDPS %s, %s, %s", g.reg(b), g.reg(a), g.reg(c))
+				g.p("VSUBPS %s, %s, %s", g.reg(b), g.reg(a), g.reg(b))
+				store(i, c)
+				store(i+1, b)
+				i++
+				continue
+			}
+		}
+		acc := a + i%2*(b-a)
+		g.combo(acc, rows[i], x, init)
+		store(i, acc)
+	}
+}
+
+// splitPair splits rows r1 and r2 = E+O and E−O when they agree up to sign at every
+// column and both parts have terms, with more than two terms in all (else sharing
+// saves nothing).
+func splitPair(r1, r2 []float32) (even, odd []float32, ok bool) {
+	even = make([]float32, len(r1))
+	odd = make([]float32, len(r1))
+	ne, no := 0, 0
+	for q := range r1 {
+		switch {
+		case r1[q] == 0 && r2[q] == 0:
+		case r2[q] == r1[q]:
+			even[q] = r1[q]
+			ne++
+		case r2[q] == -r1[q]:
+			odd[q] = r1[q]
+			no++
+		default:
+			return nil, nil, false
+		}
+	}
+	return even, odd, ne > 0 && no > 0 && ne+no > 2
 }
 
 func (g *wgen) name(kind string) string {
@@ -119,8 +205,10 @@ func (g *wgen) input() {
 	g.p("MOVQ groups+48(FP), CX")
 	g.p("MOVQ R8, R12")
 	g.p("IMULQ $%d, R12", a)
+	tmp := 28
 	if !g.avx512 {
 		g.p("VPCMPEQD Y12, Y12, Y12")
+		tmp = 13
 	}
 	data := make([]int, a)
 	for j := range data {
@@ -151,12 +239,10 @@ func (g *wgen) input() {
 				}
 			}
 			g.p("ADDQ R10, BX")
-			for l := 0; l < a; l++ {
-				acc := a + l%2
-				g.combo(acc, g.c.bt[l], data, false)
-				g.p("VMOVUPS %s, %d(AX)", g.reg(acc), h)
+			g.transform(g.c.bt, data, -1, a, a+1, tmp, func(_, reg int) {
+				g.p("VMOVUPS %s, %d(AX)", g.reg(reg), h)
 				g.p("ADDQ R8, AX")
-			}
+			})
 		}
 		// Pass 2, columns: V[k][l] = Σ_i Bᵀ[k][i]·r[i][l] into slot (k, l).
 		g.p("MOVQ DI, AX")
@@ -167,12 +253,10 @@ func (g *wgen) input() {
 				g.p("ADDQ R12, DX")
 			}
 			g.p("MOVQ AX, DX")
-			for k := 0; k < a; k++ {
-				acc := a + k%2
-				g.combo(acc, g.c.bt[k], data, false)
-				g.p("VMOVUPS %s, %d(DX)", g.reg(acc), h)
+			g.transform(g.c.bt, data, -1, a, a+1, tmp, func(_, reg int) {
+				g.p("VMOVUPS %s, %d(DX)", g.reg(reg), h)
 				g.p("ADDQ R12, DX")
-			}
+			})
 			g.p("ADDQ R8, AX")
 		}
 	}
@@ -202,9 +286,9 @@ func (g *wgen) output() {
 	g.p("MOVQ groups+40(FP), CX")
 	g.p("MOVQ R8, R12")
 	g.p("IMULQ $%d, R12", a)
-	bias, lo := 13, 14
+	bias, lo, tmp := 13, 14, 15
 	if g.avx512 {
-		bias, lo = 29, 31
+		bias, lo, tmp = 29, 31, 28
 	}
 	g.p("VBROADCASTSS bias+48(FP), %s", g.reg(bias))
 	g.p("VXORPS %s, %s, %s", g.reg(lo), g.reg(lo), g.reg(lo))
@@ -232,12 +316,10 @@ func (g *wgen) output() {
 				g.p("ADDQ R8, DX")
 			}
 			g.p("MOVQ AX, DX")
-			for j := 0; j < m; j++ {
-				acc := a + j%2
-				g.combo(acc, g.c.at[j], data, false)
-				g.p("VMOVUPS %s, %d(DX)", g.reg(acc), h)
+			g.transform(g.c.at, data, -1, a, a+1, tmp, func(_, reg int) {
+				g.p("VMOVUPS %s, %d(DX)", g.reg(reg), h)
 				g.p("ADDQ R8, DX")
-			}
+			})
 			g.p("ADDQ R12, AX")
 		}
 		// Pass 2, columns: y[i][j] = bias + Σ_p Aᵀ[i][p]·r[p][j], clamped below.
@@ -252,10 +334,7 @@ func (g *wgen) output() {
 				g.p("ADDQ R12, DX")
 			}
 			g.p("LEAQ %d(DI), BX", 4*j)
-			for i := 0; i < m; i++ {
-				acc := a + i%2
-				g.p("VMOVAPS %s, %s", g.reg(bias), g.reg(acc))
-				g.combo(acc, g.c.at[i], data, true)
+			g.transform(g.c.at, data, bias, a, a+1, tmp, func(_, acc int) {
 				g.p("VMAXPS %s, %s, %s", g.reg(acc), g.reg(lo), g.reg(acc))
 				if g.avx512 {
 					g.p("KXNORW K0, K0, K1")
@@ -271,7 +350,7 @@ func (g *wgen) output() {
 					}
 				}
 				g.p("ADDQ R10, BX")
-			}
+			})
 			g.p("ADDQ R8, AX")
 		}
 	}
