@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/govgg/govgg/asm"
+	"github.com/govgg/govgg/layers"
+	"github.com/govgg/govgg/optim"
 	"github.com/govgg/govgg/tensor"
 	"github.com/govgg/govgg/vgg"
 )
@@ -22,8 +24,19 @@ func runBench(args []string, stdout io.Writer) error {
 	threads := fs.String("threads", fmt.Sprintf("1,%d", runtime.GOMAXPROCS(0)), "comma-separated thread `counts`")
 	size := fs.Int("size", 224, "input `side` in pixels")
 	iters := fs.Int("iters", 5, "timed iterations per row (the median is reported)")
+	trainMode := fs.Bool("train", false, "time training steps (forward, label-smoothed cross-entropy, backward, SGD-momentum step) instead of inference")
+	classes := fs.Int("num_classes", 1000, "classifier outputs")
+	head := fs.String("head", "vgg", "classifier: vgg (25088-4096-4096-classes) or linear (CIFAR style: 1×1 pool, Linear(512, classes))")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	opts := []vgg.Option{vgg.WithNumClasses(*classes)}
+	switch *head {
+	case "vgg":
+	case "linear":
+		opts = append(opts, vgg.WithPoolSize(1), vgg.WithHidden(0))
+	default:
+		return fmt.Errorf("-head must be vgg or linear, got %q", *head)
 	}
 	bs, err := parseInts(*batches)
 	if err != nil {
@@ -36,15 +49,25 @@ func runBench(args []string, stdout io.Writer) error {
 	if *iters < 1 {
 		return fmt.Errorf("-iters must be at least 1, got %d", *iters)
 	}
-	fmt.Fprintf(stdout, "govgg forward benchmark: %s kernels, GOMAXPROCS %d, %d×%d input, median of %d\n\n",
-		asm.Impl(), runtime.GOMAXPROCS(0), *size, *size, *iters)
+	what := "forward"
+	if *trainMode {
+		what = "training-step"
+	}
+	fmt.Fprintf(stdout, "govgg %s benchmark: %s kernels, GOMAXPROCS %d, %d×%d input, median of %d\n\n",
+		what, asm.Impl(), runtime.GOMAXPROCS(0), *size, *size, *iters)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tparams(M)\tthreads\tbatch\tresolution\tms/step\timg/s\t")
 	defer asm.SetThreads(asm.SetThreads(0))
 	for _, name := range parseList(*models) {
-		m, err := vgg.NewByName(name)
+		m, err := vgg.NewByName(name, opts...)
 		if err != nil {
 			return err
+		}
+		step := func(x *tensor.Tensor) error { _, err := m.Forward(x); return err }
+		if *trainMode {
+			if step, err = trainStep(m); err != nil {
+				return err
+			}
 		}
 		for _, b := range bs {
 			x := tensor.New(b, 3, *size, *size)
@@ -54,7 +77,7 @@ func runBench(args []string, stdout io.Writer) error {
 			}
 			for _, t := range ts {
 				asm.SetThreads(t)
-				ms, err := timeForward(m, x, *iters)
+				ms, err := timeSteps(step, x, *iters)
 				if err != nil {
 					return fmt.Errorf("%s batch %d: %w", name, b, err)
 				}
@@ -68,21 +91,52 @@ func runBench(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// timeForward runs one warm-up pass, then iters timed passes, and returns the median ms.
-func timeForward(m *vgg.Model, x *tensor.Tensor, iters int) (float64, error) {
-	if _, err := m.Forward(x); err != nil {
+// timeSteps runs one warm-up step, then iters timed steps, and returns the median ms.
+func timeSteps(step func(*tensor.Tensor) error, x *tensor.Tensor, iters int) (float64, error) {
+	if err := step(x); err != nil {
 		return 0, err
 	}
 	times := make([]float64, iters)
 	for i := range times {
 		start := time.Now()
-		if _, err := m.Forward(x); err != nil {
+		if err := step(x); err != nil {
 			return 0, err
 		}
 		times[i] = float64(time.Since(start).Microseconds()) / 1000
 	}
 	slices.Sort(times)
 	return times[iters/2], nil
+}
+
+// trainStep returns one SGD-momentum training step of m on a batch with fixed labels.
+func trainStep(m *vgg.Model) (func(*tensor.Tensor) error, error) {
+	m.SetTraining(true)
+	opt, err := optim.NewSGD(m.Params(), optim.WithLR(1e-3), optim.WithMomentum(0.9), optim.WithParamsChanged(m.ParamsChanged))
+	if err != nil {
+		return nil, err
+	}
+	ce, err := layers.NewCrossEntropy(0.1)
+	if err != nil {
+		return nil, err
+	}
+	var labels []int
+	return func(x *tensor.Tensor) error {
+		for len(labels) < x.Dim(0) {
+			labels = append(labels, len(labels)%m.NumClasses())
+		}
+		logits, err := m.Forward(x)
+		if err != nil {
+			return err
+		}
+		_, grad, err := ce.Forward(logits, labels[:x.Dim(0)])
+		if err != nil {
+			return err
+		}
+		if err := m.Backward(grad); err != nil {
+			return err
+		}
+		return opt.Step()
+	}, nil
 }
 
 func parseInts(s string) ([]int, error) {

@@ -3,7 +3,8 @@
 //
 //	vgg info [-plan]                      parameters and GFLOPs of each variant
 //	vgg predict -model vgg16 -weights w.safetensors -image photo.jpg [-topk 5]
-//	vgg bench [-models vgg11,vgg16,vgg19] [-batch 1,8] [-threads 1,2]
+//	vgg bench [-models vgg11,vgg16,vgg19] [-batch 1,8] [-threads 1,2] [-train]
+//	vgg convert [-names torchvision|mindcv] SRC DST   .pth/.ckpt/safetensors → safetensors or .ckpt
 package main
 
 import (
@@ -24,7 +25,8 @@ type command struct {
 var commands = map[string]command{
 	"info":    {"print each VGG variant's parameters and GFLOPs", runInfo},
 	"predict": {"classify an image with a model and its weights", runPredict},
-	"bench":   {"measure forward passes on this machine (ms/step, img/s)", runBench},
+	"bench":   {"measure forward passes or training steps on this machine (ms/step, img/s)", runBench},
+	"convert": {"convert weights between .pth, .ckpt and safetensors", runConvert},
 }
 
 func usage(w io.Writer) {
