@@ -243,13 +243,15 @@ func (k *winograd) state(n int) *winoState {
 	}
 	perImg := k.th * k.tw
 	total := n * perImg
-	nt := k.blockTiles()
+	nt := max(k.blockTiles()/w*w, w)
 	nb := (total + nt - 1) / nt
 	// Give every thread a block when there is enough work to share.
 	if t := asm.Threads(); nb < t && total >= 2*w*t {
 		nb = t
 	}
+	// Whole GEMM slivers (w tiles) per block: a partial sliver is computed in full.
 	nt = (total + nb - 1) / nb
+	nt = (nt + w - 1) / w * w
 	st := &winoState{n: n, w: w}
 	for t0 := 0; t0 < total; t0 += nt {
 		st.blocks = append(st.blocks, k.newBlock(st, t0, min(t0+nt, total)))
