@@ -7,14 +7,16 @@ var (
 	axpbycKernel     = axpbycGeneric
 )
 
-// ScaleShift sets dst[i] = a·src[i] + b for i < len(src) (one fused multiply-add on
-// the SIMD paths): batch norm's normalize pass for one channel. dst may be src.
-func ScaleShift(dst, src []float32, a, b float32) {
+// ScaleShift sets dst[i] = (src[i] − m)·a + b for i < len(src) (a subtraction and
+// one fused multiply-add on the SIMD paths): batch norm's normalize pass for one
+// channel. Centring first, as PyTorch does, keeps full precision when the mean is
+// large against the spread. dst may be src.
+func ScaleShift(dst, src []float32, m, a, b float32) {
 	n := len(src)
 	dst = dst[:n]
 	for lo := 0; lo < n; lo += ewChunk {
 		hi := min(n, lo+ewChunk)
-		scaleShiftKernel(dst[lo:hi], src[lo:hi], a, b)
+		scaleShiftKernel(dst[lo:hi], src[lo:hi], m, a, b)
 	}
 }
 
@@ -43,13 +45,13 @@ func SumDot(dy, x []float32) (sumDy, sumDyX float64) {
 	return sumDy, sumDyX
 }
 
-// AxpByC sets dst[i] = a·dy[i] + b·x[i] + c for i < len(x): batch norm's backward
-// input gradient for one channel. dst may be dy or x.
-func AxpByC(dst, dy, x []float32, a, b, c float32) {
+// AxpByC sets dst[i] = a·dy[i] + b·(x[i] − m) + c for i < len(x): batch norm's
+// backward input gradient for one channel. dst may be dy or x.
+func AxpByC(dst, dy, x []float32, m, a, b, c float32) {
 	n := len(x)
 	dst, dy = dst[:n], dy[:n]
 	for lo := 0; lo < n; lo += ewChunk {
 		hi := min(n, lo+ewChunk)
-		axpbycKernel(dst[lo:hi], dy[lo:hi], x[lo:hi], a, b, c)
+		axpbycKernel(dst[lo:hi], dy[lo:hi], x[lo:hi], m, a, b, c)
 	}
 }

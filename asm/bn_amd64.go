@@ -5,14 +5,14 @@ package asm
 // scaleShiftAVX512 and scaleShiftAVX2 compute, with len(dst) == len(src):
 //
 //	for i, v := range src {
-//		dst[i] = a*v + b // one fused multiply-add
+//		dst[i] = (v-m)*a + b // a subtraction, then one fused multiply-add
 //	}
 //
 //go:noescape
-func scaleShiftAVX512(dst, src []float32, a, b float32)
+func scaleShiftAVX512(dst, src []float32, m, a, b float32)
 
 //go:noescape
-func scaleShiftAVX2(dst, src []float32, a, b float32)
+func scaleShiftAVX2(dst, src []float32, m, a, b float32)
 
 // sumSqAVX512 and sumSqAVX2 compute, in float64 with several partial sums (so the
 // order of additions differs from the loop):
@@ -45,14 +45,14 @@ func sumDotAVX2(dy, x []float32) (sumDy, sumDyX float64)
 // axpbycAVX512 and axpbycAVX2 compute, with len(dst) == len(dy) == len(x):
 //
 //	for i, v := range x {
-//		dst[i] = a*dy[i] + (b*v + c) // two fused multiply-adds
+//		dst[i] = a*dy[i] + (b*(v-m) + c) // a subtraction, two fused multiply-adds
 //	}
 //
 //go:noescape
-func axpbycAVX512(dst, dy, x []float32, a, b, c float32)
+func axpbycAVX512(dst, dy, x []float32, m, a, b, c float32)
 
 //go:noescape
-func axpbycAVX2(dst, dy, x []float32, a, b, c float32)
+func axpbycAVX2(dst, dy, x []float32, m, a, b, c float32)
 
 var _ = registerKernels(func(isa ISA) {
 	switch isa {

@@ -30,20 +30,23 @@
 	VPERMILPD    $1, X, TX \
 	VADDSD       TX, X, X
 
-// func scaleShiftAVX512(dst, src []float32, a, b float32)
-TEXT ·scaleShiftAVX512(SB), NOSPLIT, $0-56
+// func scaleShiftAVX512(dst, src []float32, m, a, b float32)
+TEXT ·scaleShiftAVX512(SB), NOSPLIT, $0-60
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         src_base+24(FP), SI
 	MOVQ         src_len+32(FP), CX
-	VBROADCASTSS a+48(FP), Z14
-	VBROADCASTSS b+52(FP), Z15
+	VBROADCASTSS m+48(FP), Z13
+	VBROADCASTSS a+52(FP), Z14
+	VBROADCASTSS b+56(FP), Z15
 
 ss512_loop32:
 	CMPQ        CX, $32
 	JB          ss512_loop16
 	VMOVUPS     (SI), Z1
 	VMOVUPS     64(SI), Z2
-	VFMADD213PS Z15, Z14, Z1  // a·x + b
+	VSUBPS      Z13, Z1, Z1   // x − m
+	VSUBPS      Z13, Z2, Z2
+	VFMADD213PS Z15, Z14, Z1  // ·a + b
 	VFMADD213PS Z15, Z14, Z2
 	VMOVUPS     Z1, (DI)
 	VMOVUPS     Z2, 64(DI)
@@ -56,6 +59,7 @@ ss512_loop16:
 	CMPQ        CX, $16
 	JB          ss512_tail
 	VMOVUPS     (SI), Z1
+	VSUBPS      Z13, Z1, Z1
 	VFMADD213PS Z15, Z14, Z1
 	VMOVUPS     Z1, (DI)
 	ADDQ        $64, SI
@@ -67,6 +71,7 @@ ss512_tail:
 	JZ          ss512_done
 	TAILMASK
 	VMOVUPS.Z   (SI), K1, Z1
+	VSUBPS      Z13, Z1, Z1
 	VFMADD213PS Z15, Z14, Z1
 	VMOVUPS     Z1, K1, (DI)
 
@@ -74,20 +79,23 @@ ss512_done:
 	VZEROUPPER
 	RET
 
-// func scaleShiftAVX2(dst, src []float32, a, b float32)
-TEXT ·scaleShiftAVX2(SB), NOSPLIT, $0-56
+// func scaleShiftAVX2(dst, src []float32, m, a, b float32)
+TEXT ·scaleShiftAVX2(SB), NOSPLIT, $0-60
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         src_base+24(FP), SI
 	MOVQ         src_len+32(FP), CX
-	VBROADCASTSS a+48(FP), Y14
-	VBROADCASTSS b+52(FP), Y15
+	VBROADCASTSS m+48(FP), Y13
+	VBROADCASTSS a+52(FP), Y14
+	VBROADCASTSS b+56(FP), Y15
 
 ss2_loop16:
 	CMPQ        CX, $16
 	JB          ss2_loop8
 	VMOVUPS     (SI), Y1
 	VMOVUPS     32(SI), Y2
-	VFMADD213PS Y15, Y14, Y1  // a·x + b
+	VSUBPS      Y13, Y1, Y1   // x − m
+	VSUBPS      Y13, Y2, Y2
+	VFMADD213PS Y15, Y14, Y1  // ·a + b
 	VFMADD213PS Y15, Y14, Y2
 	VMOVUPS     Y1, (DI)
 	VMOVUPS     Y2, 32(DI)
@@ -100,6 +108,7 @@ ss2_loop8:
 	CMPQ        CX, $8
 	JB          ss2_tail
 	VMOVUPS     (SI), Y1
+	VSUBPS      Y13, Y1, Y1
 	VFMADD213PS Y15, Y14, Y1
 	VMOVUPS     Y1, (DI)
 	ADDQ        $32, SI
@@ -110,6 +119,7 @@ ss2_tail:
 	TESTQ       CX, CX
 	JZ          ss2_done
 	VMOVSS      (SI), X1
+	VSUBSS      X13, X1, X1
 	VFMADD213SS X15, X14, X1
 	VMOVSS      X1, (DI)
 	ADDQ        $4, SI
@@ -323,21 +333,23 @@ sd2_done:
 	VZEROUPPER
 	RET
 
-// func axpbycAVX512(dst, dy, x []float32, a, b, c float32)
-TEXT ·axpbycAVX512(SB), NOSPLIT, $0-84
+// func axpbycAVX512(dst, dy, x []float32, m, a, b, c float32)
+TEXT ·axpbycAVX512(SB), NOSPLIT, $0-88
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         dy_base+24(FP), DX
 	MOVQ         x_base+48(FP), SI
 	MOVQ         x_len+56(FP), CX
-	VBROADCASTSS a+72(FP), Z13
-	VBROADCASTSS b+76(FP), Z14
-	VBROADCASTSS c+80(FP), Z15
+	VBROADCASTSS m+72(FP), Z12
+	VBROADCASTSS a+76(FP), Z13
+	VBROADCASTSS b+80(FP), Z14
+	VBROADCASTSS c+84(FP), Z15
 
 abc512_loop:
 	CMPQ        CX, $16
 	JB          abc512_tail
 	VMOVUPS     (SI), Z1
-	VFMADD213PS Z15, Z14, Z1  // b·x + c
+	VSUBPS      Z12, Z1, Z1   // x − m
+	VFMADD213PS Z15, Z14, Z1  // b·(x − m) + c
 	VFMADD231PS (DX), Z13, Z1 // + a·dy
 	VMOVUPS     Z1, (DI)
 	ADDQ        $64, SI
@@ -352,6 +364,7 @@ abc512_tail:
 	TAILMASK
 	VMOVUPS.Z   (SI), K1, Z1
 	VMOVUPS.Z   (DX), K1, Z2
+	VSUBPS      Z12, Z1, Z1
 	VFMADD213PS Z15, Z14, Z1
 	VFMADD231PS Z2, Z13, Z1
 	VMOVUPS     Z1, K1, (DI)
@@ -360,21 +373,23 @@ abc512_done:
 	VZEROUPPER
 	RET
 
-// func axpbycAVX2(dst, dy, x []float32, a, b, c float32)
-TEXT ·axpbycAVX2(SB), NOSPLIT, $0-84
+// func axpbycAVX2(dst, dy, x []float32, m, a, b, c float32)
+TEXT ·axpbycAVX2(SB), NOSPLIT, $0-88
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         dy_base+24(FP), DX
 	MOVQ         x_base+48(FP), SI
 	MOVQ         x_len+56(FP), CX
-	VBROADCASTSS a+72(FP), Y13
-	VBROADCASTSS b+76(FP), Y14
-	VBROADCASTSS c+80(FP), Y15
+	VBROADCASTSS m+72(FP), Y12
+	VBROADCASTSS a+76(FP), Y13
+	VBROADCASTSS b+80(FP), Y14
+	VBROADCASTSS c+84(FP), Y15
 
 abc2_loop:
 	CMPQ        CX, $8
 	JB          abc2_tail
 	VMOVUPS     (SI), Y1
-	VFMADD213PS Y15, Y14, Y1  // b·x + c
+	VSUBPS      Y12, Y1, Y1   // x − m
+	VFMADD213PS Y15, Y14, Y1  // b·(x − m) + c
 	VFMADD231PS (DX), Y13, Y1 // + a·dy
 	VMOVUPS     Y1, (DI)
 	ADDQ        $32, SI
@@ -388,6 +403,7 @@ abc2_tail:
 	JZ          abc2_done
 	VMOVSS      (SI), X1
 	VMOVSS      (DX), X2
+	VSUBSS      X12, X1, X1
 	VFMADD213SS X15, X14, X1
 	VFMADD231SS X2, X13, X1
 	VMOVSS      X1, (DI)

@@ -1,11 +1,11 @@
 package asm
 
 // scaleShiftGeneric is the pure-Go twin of the scale-shift kernels:
-// dst[i] = a*src[i] + b.
-func scaleShiftGeneric(dst, src []float32, a, b float32) {
+// dst[i] = (src[i]-m)*a + b.
+func scaleShiftGeneric(dst, src []float32, m, a, b float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		dst[i] = a*v + b
+		dst[i] = (v-m)*a + b
 	}
 }
 
@@ -30,10 +30,10 @@ func sumDotGeneric(dy, x []float32) (sumDy, sumDyX float64) {
 	return sumDy, sumDyX
 }
 
-// axpbycGeneric is the pure-Go twin of the a·dy + b·x + c kernels.
-func axpbycGeneric(dst, dy, x []float32, a, b, c float32) {
+// axpbycGeneric is the pure-Go twin of the a·dy + b·(x−m) + c kernels.
+func axpbycGeneric(dst, dy, x []float32, m, a, b, c float32) {
 	dst, dy = dst[:len(x)], dy[:len(x)]
 	for i, v := range x {
-		dst[i] = a*dy[i] + (b*v + c)
+		dst[i] = a*dy[i] + (b*(v-m) + c)
 	}
 }

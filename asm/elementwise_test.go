@@ -228,16 +228,16 @@ func TestAddBiasPlanes(t *testing.T) {
 }
 
 func TestScaleShiftKernel(t *testing.T) {
-	run := func(out []float32, in [][]float32) { asm.ScaleShift(out, in[0], 1.25, -0.5) }
-	ref := func(x []float64) float64 { return 1.25*x[0] - 0.5 }
+	run := func(out []float32, in [][]float32) { asm.ScaleShift(out, in[0], 0.75, 1.25, -0.5) }
+	ref := func(x []float64) float64 { return (x[0]-0.75)*1.25 - 0.5 }
 	ewElementwise(t, "ScaleShift", 1, false, run, ref, 1e-7)
 	ewElementwise(t, "ScaleShift in place", 1, true, run, ref, 1e-7)
 	ewSpecials(t, "ScaleShift", 1, run, 1e-7)
 }
 
 func TestAxpByCKernel(t *testing.T) {
-	run := func(out []float32, in [][]float32) { asm.AxpByC(out, in[0], in[1], 0.75, -1.5, 0.25) }
-	ref := func(x []float64) float64 { return 0.75*x[0] - 1.5*x[1] + 0.25 }
+	run := func(out []float32, in [][]float32) { asm.AxpByC(out, in[0], in[1], -0.375, 0.75, -1.5, 0.25) }
+	ref := func(x []float64) float64 { return 0.75*x[0] - 1.5*(x[1]+0.375) + 0.25 }
 	ewElementwise(t, "AxpByC", 2, false, run, ref, 2e-6)
 	ewElementwise(t, "AxpByC in place", 2, true, run, ref, 2e-6)
 	ewSpecials(t, "AxpByC", 2, run, 2e-6)
@@ -451,7 +451,7 @@ func BenchmarkReLUBackward(b *testing.B) {
 }
 
 func BenchmarkScaleShift(b *testing.B) {
-	ewBench(b, 8, func(n int) { asm.ScaleShift(ewZ[:n], ewX[:n], 1.5, 0.25) })
+	ewBench(b, 8, func(n int) { asm.ScaleShift(ewZ[:n], ewX[:n], 0.5, 1.5, 0.25) })
 }
 
 func BenchmarkSumSq(b *testing.B) {
@@ -463,7 +463,7 @@ func BenchmarkSumDot(b *testing.B) {
 }
 
 func BenchmarkAxpByC(b *testing.B) {
-	ewBench(b, 12, func(n int) { asm.AxpByC(ewZ[:n], ewY[:n], ewX[:n], 0.5, -0.25, 0.125) })
+	ewBench(b, 12, func(n int) { asm.AxpByC(ewZ[:n], ewY[:n], ewX[:n], 0.5, 0.5, -0.25, 0.125) })
 }
 
 var ewIdx = make([]int32, 64*56*56)
@@ -536,4 +536,30 @@ func TestDotNaNInf(t *testing.T) {
 
 func BenchmarkDot(b *testing.B) {
 	ewBench(b, 8, func(n int) { asm.Dot(ewX[:n], ewY[:n]) })
+}
+
+// TestScaleShiftCentred checks that centring comes first: with a mean far larger
+// than the spread, (x−m)·a + b keeps the float32 precision of x − m, which
+// a·x + (b − a·m) would lose.
+func TestScaleShiftCentred(t *testing.T) {
+	ewEachISA(t, func(t *testing.T) {
+		const m = 4096
+		x := make([]float32, 37)
+		for i := range x {
+			x[i] = m + float32(i)*0.001953125 // exact in float32
+		}
+		y := make([]float32, len(x))
+		asm.ScaleShift(y, x, m, 1000, 0)
+		for i, v := range y {
+			if want := float32(i) * 1.953125; v != want {
+				t.Fatalf("y[%d] = %g, want %g exactly", i, v, want)
+			}
+		}
+		asm.AxpByC(y, make([]float32, len(x)), x, m, 0, 1000, 0)
+		for i, v := range y {
+			if want := float32(i) * 1.953125; v != want {
+				t.Fatalf("AxpByC: y[%d] = %g, want %g exactly", i, v, want)
+			}
+		}
+	})
 }

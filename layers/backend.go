@@ -95,9 +95,9 @@ type BatchNormBackend interface {
 	// y = (x − mean)·invStd·gamma + beta. It returns the biased variances in
 	// variance (for the running update).
 	BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []float32, n, c, hw int, eps float32) error
-	// ChannelAffine sets y = x·scale[c] + shift[c] per channel: the evaluation
-	// pass with folded running statistics.
-	ChannelAffine(y, x, scale, shift []float32, n, c, hw int) error
+	// ChannelAffine sets y = (x − mean[c])·scale[c] + shift[c] per channel: the
+	// evaluation pass, with scale = γ/√(running var + eps), shift = β.
+	ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int) error
 	// BatchNormBackward writes dgamma and dbeta and, when dx is non-nil, dx. With
 	// batchStats it differentiates through the batch mean and variance (training
 	// mode); otherwise mean and invStd are treated as constants (evaluation mode).

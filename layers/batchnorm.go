@@ -25,9 +25,9 @@ type BatchNorm2d struct {
 	runMean, runVar, batchesTracked *Param
 
 	// Per-channel statistics of the last Forward (batch or running ones) and the
-	// folded scale/shift of the evaluation pass.
-	mean, invStd, variance, scale, shift []float32
-	batchStats                           bool
+	// scale γ/√(var + eps) of the evaluation pass.
+	mean, invStd, variance, scale []float32
+	batchStats                    bool
 	// folded: a Sequential in evaluation mode folded this batch norm into the
 	// preceding Conv2d, so Forward passes its input through.
 	folded bool
@@ -43,7 +43,7 @@ func NewBatchNorm2d(c int) *BatchNorm2d {
 	c = max(c, 0)
 	l := &BatchNorm2d{c: c, eps: 1e-5, momentum: 0.1,
 		mean: make([]float32, c), invStd: make([]float32, c), variance: make([]float32, c),
-		scale: make([]float32, c), shift: make([]float32, c)}
+		scale: make([]float32, c)}
 	l.weight = newParam("weight", c)
 	l.bias = newParam("bias", c)
 	l.runMean = &Param{Name: "running_mean", Value: tensor.New(c)}
@@ -120,9 +120,8 @@ func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 			is := 1 / math.Sqrt(float64(rv[c])+float64(l.eps))
 			l.mean[c], l.invStd[c] = rm[c], float32(is)
 			l.scale[c] = float32(float64(g[c]) * is)
-			l.shift[c] = float32(float64(b[c]) - float64(rm[c])*float64(g[c])*is)
 		}
-		if err := be.ChannelAffine(l.y.Data(), x.Data(), l.scale, l.shift, n, l.c, hw); err != nil {
+		if err := be.ChannelAffine(l.y.Data(), x.Data(), l.mean, l.scale, b, n, l.c, hw); err != nil {
 			return nil, fmt.Errorf("layers: %s: %w", l, err)
 		}
 		l.batchStats = false

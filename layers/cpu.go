@@ -155,22 +155,21 @@ func bnTrainChannels(j *job, lo, hi int) {
 		is := 1 / math.Sqrt(v+float64(eps))
 		mean[ch], invStd[ch], variance[ch] = float32(mu), float32(is), float32(v)
 		a := float32(float64(gamma[ch]) * is)
-		b := float32(float64(beta[ch]) - mu*float64(gamma[ch])*is)
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * hw
-			asm.ScaleShift(y[off:off+hw], x[off:off+hw], a, b)
+			asm.ScaleShift(y[off:off+hw], x[off:off+hw], mean[ch], a, beta[ch])
 		}
 	}
 }
 
-func (cpuBackend) ChannelAffine(y, x, scale, shift []float32, n, c, hw int) error {
+func (cpuBackend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int) error {
 	j := getJob(func(j *job, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			ch, off := p%j.c, p*j.hw
-			asm.ScaleShift(j.y[off:off+j.hw], j.x[off:off+j.hw], j.z[ch], j.w[ch])
+			asm.ScaleShift(j.y[off:off+j.hw], j.x[off:off+j.hw], j.v1[ch], j.z[ch], j.w[ch])
 		}
 	})
-	j.y, j.x, j.z, j.w, j.c, j.hw = y, x, scale, shift, c, hw
+	j.y, j.x, j.v1, j.z, j.w, j.c, j.hw = y, x, mean, scale, shift, c, hw
 	j.do(n*c, planeGrain(hw))
 	return nil
 }
@@ -203,16 +202,16 @@ func bnBackChannels(j *job, lo, hi int) {
 		if dx == nil {
 			continue
 		}
-		// dx = a·dy + b·x + c.
+		// dx = a·dy + b·(x − μ) + c.
 		a := g * is
 		var b, cc float64
 		if batchStats {
 			b = -g * is * is * sdyxh / cnt
-			cc = -b*mu - a*sdy/cnt
+			cc = -a * sdy / cnt
 		}
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * hw
-			asm.AxpByC(dx[off:off+hw], dy[off:off+hw], x[off:off+hw], float32(a), float32(b), float32(cc))
+			asm.AxpByC(dx[off:off+hw], dy[off:off+hw], x[off:off+hw], mean[ch], float32(a), float32(b), float32(cc))
 		}
 	}
 }
