@@ -239,6 +239,19 @@ func prefixed(prefix string, ps []*layers.Param) []*layers.Param {
 	return out
 }
 
+// IsNorm reports whether a parameter name (as returned by Params) belongs to a batch
+// norm: the set that weight-decay filters "auto" and "norm_and_bias" leave undecayed
+// (optim.WithNormParams(m.IsNorm)).
+func (m *Model) IsNorm(name string) bool {
+	var i int
+	var leaf string
+	if _, err := fmt.Sscanf(name, "features.%d.%s", &i, &leaf); err != nil || i < 0 || i >= m.features.Len() {
+		return false
+	}
+	_, bn := m.features.Layers()[i].(*layers.BatchNorm2d)
+	return bn && (leaf == "weight" || leaf == "bias")
+}
+
 // NumParams returns the number of learnable parameters (torchvision's count).
 func (m *Model) NumParams() int {
 	n := 0
