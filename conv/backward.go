@@ -203,88 +203,106 @@ func validRange(ix, n, stride, w int) (lo, hi int) {
 }
 
 // backwardFilter computes dW = Σ dY·col(X)ᵀ, reducing over every output pixel of
-// the batch a block of columns at a time. For each block, the rows of col(X) for
-// those columns are written as a C·R·S × L matrix (from the padded input, one copy
-// per tap and output row), and one GEMM accumulates dWᵀ (C·R·S × K) += col · dYᵀ,
-// reading dY in place when the block lies in one image. asm.Sgemm packs both
-// operands into pooled buffers, so nothing is allocated per call; dWᵀ is transposed
-// into dw at the end.
+// the batch a block of L pixels at a time. The reduction runs over pixels, so for
+// both GEMM operands to pack without a transpose of the large one, col(X)ᵀ is
+// built pixel-major: an L × R·S·C matrix with the taps in (r,s,c) order, whose
+// rows are R·S copies of C contiguous floats from a zero-padded channels-last copy
+// of the input band the block reads. One GEMM per block then accumulates
+// dW' (K × R·S·C) += dY (K × L) · col(X)ᵀ, reading dY in place when the block lies
+// in one image; asm.Sgemm packs into pooled buffers, so nothing is allocated per
+// call. dW' is permuted into dw (K×C×R×S) at the end.
 type backwardFilter struct {
 	g         Geometry
-	pg        paddedGeometry
-	chunk     int // columns per block
+	hp, wp    int // padded band (or image) height and width of the channels-last copy
+	band      bool
+	chunk     int // pixels per block
 	perImage  bool
 	blockCols int
-	xpad      []float32 // padded input band, or padded batch when folded
-	col       []float32 // C·R·S × chunk
+	rsOff     []int     // per tap (r,s): (r·DilH·wp + s·DilW)·C
+	cl        []float32 // channels-last padded band, or the padded batch when folded
+	colT      []float32 // chunk × R·S·C
 	dyScr     []float32 // K × chunk, dY of a block that spans images
-	dwT       []float32 // C·R·S × K
+	dwr       []float32 // K × R·S·C
 
-	// The col rows of one block are written in parallel by rowsFn (b.rowsPart,
-	// made once so that the parallel region allocates nothing) from cur.
-	rowsFn func(lo, hi int)
-	cur    struct {
-		xp    []float32
-		c0, l int
+	// Work shared with the parallel helpers (rowsFn is b.colRows, made once so
+	// that the parallel regions allocate nothing).
+	rowsFn, clFn func(lo, hi int)
+	cur          struct {
+		x          []float32 // images being converted
+		row0, rows int       // padded rows held in cl
+		c0, l      int       // the block's columns
 	}
-}
-
-// rowsPart writes the col rows of taps [lo, hi) of the current block.
-func (b *backwardFilter) rowsPart(lo, hi int) {
-	b.pg.rowsInto(b.col[lo*b.cur.l:], b.cur.l, b.cur.xp, lo, hi-lo, b.cur.c0, b.cur.l)
 }
 
 func (b *backwardFilter) init(g Geometry) {
 	b.g = g
-	// Up to 4 MiB of col rows a block: the GEMMs reduce over enough pixels to be
+	rsc := g.R * g.S * g.C
+	// Up to 4 MiB of col(X)ᵀ a block: the GEMMs reduce over enough pixels to be
 	// worth their fork-join.
-	b.chunk = chunkCols(g.C*g.R*g.S, 1<<20)
-	b.rowsFn = b.rowsPart
+	b.chunk = chunkCols(rsc, 1<<20)
 	pq := g.OutH() * g.OutW()
 	if b.perImage = pq >= b.chunk; b.perImage {
 		b.blockCols = balancedBlocks(pq, b.chunk)
 	}
-	b.pg = newPaddedGeometry(g, b.blockCols)
+	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
+	if b.perImage {
+		outRows := min(g.OutH(), (b.blockCols-1)/g.OutW()+2)
+		if rows := (outRows-1)*g.StrideH + (g.R-1)*g.DilH + 1; rows < b.hp {
+			b.hp, b.band = rows, true
+		}
+	}
+	for r := 0; r < g.R; r++ {
+		for s := 0; s < g.S; s++ {
+			b.rsOff = append(b.rsOff, (r*g.DilH*b.wp+s*g.DilW)*g.C)
+		}
+	}
+	b.rowsFn, b.clFn = b.colRows, b.toChannelsLast
 }
 
 func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 	g := b.g
 	pq := g.OutH() * g.OutW()
-	crs := g.C * g.R * g.S
+	rsc := g.R * g.S * g.C
 	chw := g.C * g.H * g.W
-	if b.col == nil {
-		b.col = make([]float32, crs*b.chunk)
-		b.dyScr = make([]float32, g.K*b.chunk)
-		b.dwT = make([]float32, crs*g.K)
+	imgs := n
+	if b.perImage {
+		imgs = 1
 	}
-	if l := b.pg.bufLen(n); len(b.xpad) < l {
-		b.xpad = make([]float32, l)
+	if l := imgs * b.hp * b.wp * g.C; len(b.cl) < l {
+		b.cl = make([]float32, l)
+	}
+	if b.colT == nil {
+		b.colT = make([]float32, b.chunk*rsc)
+		b.dyScr = make([]float32, g.K*b.chunk)
+		b.dwr = make([]float32, g.K*rsc)
 	}
 	if db != nil {
 		sumRows(db, dy, n, g.K, pq)
 	}
+	defer func() { b.cur.x = nil }()
 	var beta float32
-	block := func(xp []float32, c0, l int, dyb []float32, ldb int) {
-		b.cur.xp, b.cur.c0, b.cur.l = xp, c0, l
-		asm.ParallelFor(crs, max(1, (1<<19)/l), b.rowsFn) // ~100 µs a chunk
+	block := func(c0, l int, dyb []float32, lda int) {
+		b.cur.c0, b.cur.l = c0, l
+		asm.ParallelFor(l, max(1, (1<<18)/rsc), b.rowsFn) // ~100 µs a chunk
 		// Sizes are consistent by construction; an error here is a bug.
-		if err := asm.Sgemm(false, true, crs, g.K, l, 1, b.col, l, dyb, ldb, beta, b.dwT, g.K); err != nil {
+		if err := asm.Sgemm(false, false, g.K, rsc, l, 1, dyb, lda, b.colT, rsc, beta, b.dwr, rsc); err != nil {
 			panic(err)
 		}
 		beta = 1
 	}
-	defer func() { b.cur.xp = nil }()
 	if b.perImage {
 		// Blocks inside each image, dY read in place.
 		for img := 0; img < n; img++ {
-			xi := x[img*chw : (img+1)*chw]
+			b.cur.x = x[img*chw : (img+1)*chw]
 			for p0 := 0; p0 < pq; p0 += b.blockCols {
 				l := min(b.blockCols, pq-p0)
-				block(b.pg.load(b.xpad, xi, 1, p0, l), p0, l, dy[img*g.K*pq+p0:], pq)
+				b.loadBand(1, p0, l)
+				block(p0, l, dy[img*g.K*pq+p0:], pq)
 			}
 		}
 	} else {
-		xp := b.pg.load(b.xpad, x, n, 0, n*pq)
+		b.cur.x = x
+		b.loadBand(n, 0, n*pq)
 		total := n * pq
 		for c0 := 0; c0 < total; c0 += b.chunk {
 			l := min(b.chunk, total-c0)
@@ -297,13 +315,81 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 					j += m
 				}
 			}
-			block(xp, c0, l, b.dyScr, l)
+			block(c0, l, b.dyScr, l)
 		}
 	}
+	// K×(R·S)×C → K×C×(R·S).
+	rs := g.R * g.S
 	for k := 0; k < g.K; k++ {
-		row := dw[k*crs : (k+1)*crs]
-		for i := range row {
-			row[i] = b.dwT[i*g.K+k]
+		src := b.dwr[k*rsc : (k+1)*rsc]
+		dst := dw[k*rsc : (k+1)*rsc]
+		for t := 0; t < rs; t++ {
+			for c, v := range src[t*g.C : (t+1)*g.C] {
+				dst[c*rs+t] = v
+			}
+		}
+	}
+}
+
+// loadBand converts the padded rows that columns c0…c0+nc of the n images in cur.x
+// read into channels-last form in cl (all rows when not in band mode).
+func (b *backwardFilter) loadBand(n, c0, nc int) {
+	g := &b.g
+	q := g.OutW()
+	b.cur.row0, b.cur.rows = 0, b.hp
+	if b.band {
+		b.cur.row0 = c0 / q * g.StrideH
+		b.cur.rows = (c0+nc-1)/q*g.StrideH + (g.R-1)*g.DilH + 1 - b.cur.row0
+	}
+	asm.ParallelFor(n*b.cur.rows, max(1, (1<<17)/(b.wp*g.C)), b.clFn)
+}
+
+// toChannelsLast writes padded rows [lo, hi) (numbered over the images, cur.rows a
+// image) of cur.x into cl as wp×C rows, zero outside the image.
+func (b *backwardFilter) toChannelsLast(lo, hi int) {
+	g := &b.g
+	c := g.C
+	const tile = 32 // pixels: a tile's C-wide destination stays in L1
+	for i := lo; i < hi; i++ {
+		img, pr := i/b.cur.rows, i%b.cur.rows
+		dst := b.cl[(img*b.hp+pr)*b.wp*c : (img*b.hp+pr+1)*b.wp*c]
+		iy := b.cur.row0 + pr - g.PadH
+		if iy < 0 || iy >= g.H {
+			clear(dst)
+			continue
+		}
+		clear(dst[:g.PadW*c])
+		clear(dst[(g.PadW+g.W)*c:])
+		x := b.cur.x[img*c*g.H*g.W:]
+		for t0 := 0; t0 < g.W; t0 += tile {
+			t1 := min(g.W, t0+tile)
+			for ch := 0; ch < c; ch++ {
+				src := x[(ch*g.H+iy)*g.W+t0 : (ch*g.H+iy)*g.W+t1]
+				d := dst[(g.PadW+t0)*c+ch:]
+				for j, v := range src {
+					d[j*c] = v
+				}
+			}
+		}
+	}
+}
+
+// colRows writes rows [lo, hi) of the current block's col(X)ᵀ: for each pixel, the
+// R·S windows of C channels.
+func (b *backwardFilter) colRows(lo, hi int) {
+	g := &b.g
+	p, q := g.OutH(), g.OutW()
+	pq := p * q
+	c := g.C
+	rsc := g.R * g.S * c
+	for j := lo; j < hi; j++ {
+		col := b.cur.c0 + j
+		img, pix := col/pq, col%pq // img is 0 in per-image mode
+		oy, ox := pix/q, pix%q
+		base := ((img*b.hp+oy*g.StrideH-b.cur.row0)*b.wp + ox*g.StrideW) * c
+		row := b.colT[j*rsc : (j+1)*rsc]
+		for t, off := range b.rsOff {
+			copy(row[t*c:(t+1)*c], b.cl[base+off:])
 		}
 	}
 }

@@ -62,7 +62,7 @@ func newBenchData(l benchLayer) benchData {
 }
 
 // runBench runs pass (one call) on each algorithm and thread count, reporting the
-// direct-equivalent GFLOP/s.
+// direct-equivalent GFLOP/s of wall time and of process CPU time.
 func runBench(b *testing.B, pass func(p *Plan, d benchData, n int) error, algs []Algorithm) {
 	for _, l := range benchLayers {
 		b.Run(l.name, func(b *testing.B) {
@@ -86,10 +86,17 @@ func runBench(b *testing.B, pass func(p *Plan, d benchData, n int) error, algs [
 								b.Fatal(err)
 							}
 							b.ResetTimer()
+							cpu0 := cpuTime()
 							for b.Loop() {
 								_ = pass(p, d, l.n)
 							}
-							b.ReportMetric(float64(l.g.FLOPs(l.n))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+							flops := float64(l.g.FLOPs(l.n)) * float64(b.N)
+							b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+							// On a shared machine, work per CPU-second is steadier than
+							// per wall-second (it counts every thread's CPU time).
+							if cpu := cpuTime() - cpu0; cpu > 0 {
+								b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+							}
 						})
 					}
 				})
