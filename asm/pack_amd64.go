@@ -2,6 +2,8 @@
 
 package asm
 
+import "unsafe"
+
 // The packing kernels (see packFunc), for w ≤ W ≤ 32 (AVX-512) or 16 (AVX2):
 //
 //	packCopy:  for p < rows: dst[p*W+j] = src[p*ld+j] for j < w, 0 for w ≤ j < W
@@ -33,15 +35,43 @@ func packPanelAVX512(dst, src *float32, ld, kc, nc int)
 //go:noescape
 func packPanelAVX2(dst, src *float32, ld, kc, nc int)
 
-// packTransGather512 and packTransGather2 use the gather kernels while their
-// int32 offsets cannot overflow.
-func packTransGather512(dst, src *float32, ld, rows, w, W int) {
+// packTrans12AVX512 and packTrans32AVX512 are packTrans for w = W = 12 (a full
+// A sliver) and w = W = 32 (a full B sliver), over blocks·16 rows, transposing
+// 16×16 tiles in registers:
+//
+//	for p < 16·blocks, j < W: dst[p*W+j] = src[j*ld+p]
+//
+//go:noescape
+func packTrans12AVX512(dst, src *float32, ld, blocks int)
+
+//go:noescape
+func packTrans32AVX512(dst, src *float32, ld, blocks int)
+
+// packTransFast512 transposes full A and B slivers in registers and the rest
+// with gathers, while the gathers' int32 offsets cannot overflow.
+func packTransFast512(dst, src *float32, ld, rows, w, W int) {
 	if (w-1)*ld >= 1<<29 {
 		packTransGo(dst, src, ld, rows, w, W)
 		return
 	}
+	if blocks := rows / 16; blocks > 0 && w == W && (W == 12 || W == 32) {
+		if W == 12 {
+			packTrans12AVX512(dst, src, ld, blocks)
+		} else {
+			packTrans32AVX512(dst, src, ld, blocks)
+		}
+		done := 16 * blocks
+		if done == rows {
+			return
+		}
+		dst = (*float32)(unsafe.Add(unsafe.Pointer(dst), 4*done*W))
+		src = (*float32)(unsafe.Add(unsafe.Pointer(src), 4*done))
+		rows -= done
+	}
 	packTransAVX512(dst, src, ld, rows, w, W)
 }
+
+// packTransGather2 uses the gather kernel while its int32 offsets cannot overflow.
 
 func packTransGather2(dst, src *float32, ld, rows, w, W int) {
 	if (w-1)*ld >= 1<<29 {

@@ -33,7 +33,7 @@ func sgemmKernelAVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 
 var avx512Geom = func() *gemmGeom {
 	g := &gemmGeom{isa: AVX512, mr: 12, nr: 32, kernel: sgemmKernelAVX512,
-		packCopy: packCopyAVX512, packTrans: packTransGather512, maxPackW: 32,
+		packCopy: packCopyAVX512, packTrans: packTransFast512, maxPackW: 32,
 		packPanel: packPanelAVX512}
 	g.kcMax, g.ncMax = cacheBlocking(g.mr, g.nr, 512)
 	return g

@@ -78,7 +78,7 @@ func TestPackKernels(t *testing.T) {
 		maxW := min(g.maxPackW, 40)
 		for W := 1; W <= maxW; W++ {
 			for w := 1; w <= W; w++ {
-				for _, rows := range []int{1, 3, 16} {
+				for _, rows := range []int{1, 3, 16, 35} {
 					ld := max(w, rows) + rng.IntN(4)
 					off := rng.IntN(4)
 					src := make([]float32, off+max(rows, w)*ld+8)
