@@ -213,13 +213,12 @@ func validRange(ix, n, stride, w int) (lo, hi int) {
 // call. dW' is permuted into dw (K×C×R×S) at the end.
 type backwardFilter struct {
 	g         Geometry
-	hp, wp    int // padded band (or image) height and width of the channels-last copy
-	band      bool
+	hp, wp    int // padded height and width of the channels-last copy
 	chunk     int // pixels per block
 	perImage  bool
 	blockCols int
 	rsOff     []int     // per tap (r,s): (r·DilH·wp + s·DilW)·C
-	cl        []float32 // channels-last padded band, or the padded batch when folded
+	cl        []float32 // channels-last padded image, or the padded batch when folded
 	colT      []float32 // chunk × R·S·C
 	dyScr     []float32 // K × chunk, dY of a block that spans images
 	dwr       []float32 // K × R·S·C
@@ -245,12 +244,6 @@ func (b *backwardFilter) init(g Geometry) {
 		b.blockCols = balancedBlocks(pq, b.chunk)
 	}
 	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
-	if b.perImage {
-		outRows := min(g.OutH(), (b.blockCols-1)/g.OutW()+2)
-		if rows := (outRows-1)*g.StrideH + (g.R-1)*g.DilH + 1; rows < b.hp {
-			b.hp, b.band = rows, true
-		}
-	}
 	for r := 0; r < g.R; r++ {
 		for s := 0; s < g.S; s++ {
 			b.rsOff = append(b.rsOff, (r*g.DilH*b.wp+s*g.DilW)*g.C)
@@ -291,18 +284,19 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 		beta = 1
 	}
 	if b.perImage {
-		// Blocks inside each image, dY read in place.
+		// Blocks inside each image, dY read in place. (A band of rows per block,
+		// as forward uses, would convert the halo rows twice.)
 		for img := 0; img < n; img++ {
 			b.cur.x = x[img*chw : (img+1)*chw]
+			b.load(1)
 			for p0 := 0; p0 < pq; p0 += b.blockCols {
 				l := min(b.blockCols, pq-p0)
-				b.loadBand(1, p0, l)
 				block(p0, l, dy[img*g.K*pq+p0:], pq)
 			}
 		}
 	} else {
 		b.cur.x = x
-		b.loadBand(n, 0, n*pq)
+		b.load(n)
 		total := n * pq
 		for c0 := 0; c0 < total; c0 += b.chunk {
 			l := min(b.chunk, total-c0)
@@ -331,40 +325,45 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 	}
 }
 
-// loadBand converts the padded rows that columns c0…c0+nc of the n images in cur.x
-// read into channels-last form in cl (all rows when not in band mode).
-func (b *backwardFilter) loadBand(n, c0, nc int) {
-	g := &b.g
-	q := g.OutW()
-	b.cur.row0, b.cur.rows = 0, b.hp
-	if b.band {
-		b.cur.row0 = c0 / q * g.StrideH
-		b.cur.rows = (c0+nc-1)/q*g.StrideH + (g.R-1)*g.DilH + 1 - b.cur.row0
-	}
-	asm.ParallelFor(n*b.cur.rows, max(1, (1<<17)/(b.wp*g.C)), b.clFn)
+// load converts the n images in cur.x into zero-padded channels-last form in cl.
+func (b *backwardFilter) load(n int) {
+	asm.ParallelFor(n*b.hp, max(1, (1<<17)/(b.wp*b.g.C)), b.clFn)
 }
 
-// toChannelsLast writes padded rows [lo, hi) (numbered over the images, cur.rows a
-// image) of cur.x into cl as wp×C rows, zero outside the image.
+// toChannelsLast writes padded rows [lo, hi) (numbered over the images) of cur.x
+// into cl as wp×C rows, zero outside the image.
 func (b *backwardFilter) toChannelsLast(lo, hi int) {
 	g := &b.g
-	c := g.C
-	const tile = 32 // pixels: a tile's C-wide destination stays in L1
+	c, w := g.C, g.W
+	const tile = 64 // pixels: a tile's C-wide destination stays in L1
 	for i := lo; i < hi; i++ {
-		img, pr := i/b.cur.rows, i%b.cur.rows
-		dst := b.cl[(img*b.hp+pr)*b.wp*c : (img*b.hp+pr+1)*b.wp*c]
-		iy := b.cur.row0 + pr - g.PadH
+		img, pr := i/b.hp, i%b.hp
+		dst := b.cl[i*b.wp*c : (i+1)*b.wp*c]
+		iy := pr - g.PadH
 		if iy < 0 || iy >= g.H {
 			clear(dst)
 			continue
 		}
 		clear(dst[:g.PadW*c])
-		clear(dst[(g.PadW+g.W)*c:])
-		x := b.cur.x[img*c*g.H*g.W:]
-		for t0 := 0; t0 < g.W; t0 += tile {
-			t1 := min(g.W, t0+tile)
-			for ch := 0; ch < c; ch++ {
-				src := x[(ch*g.H+iy)*g.W+t0 : (ch*g.H+iy)*g.W+t1]
+		clear(dst[(g.PadW+w)*c:])
+		x := b.cur.x[img*c*g.H*w:]
+		plane := g.H * w
+		for t0 := 0; t0 < w; t0 += tile {
+			t1 := min(w, t0+tile)
+			ch := 0
+			// Four channels at a time: one 16-byte group written per pixel.
+			for ; ch+4 <= c; ch += 4 {
+				o := ch*plane + iy*w
+				s0, s1 := x[o+t0:o+t1], x[o+plane+t0:o+plane+t1]
+				s2, s3 := x[o+2*plane+t0:o+2*plane+t1], x[o+3*plane+t0:o+3*plane+t1]
+				s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+				for j, v := range s0 {
+					d := (*[4]float32)(dst[(g.PadW+t0+j)*c+ch:])
+					d[0], d[1], d[2], d[3] = v, s1[j], s2[j], s3[j]
+				}
+			}
+			for ; ch < c; ch++ {
+				src := x[ch*plane+iy*w+t0 : ch*plane+iy*w+t1]
 				d := dst[(g.PadW+t0)*c+ch:]
 				for j, v := range src {
 					d[j*c] = v
@@ -386,7 +385,7 @@ func (b *backwardFilter) colRows(lo, hi int) {
 		col := b.cur.c0 + j
 		img, pix := col/pq, col%pq // img is 0 in per-image mode
 		oy, ox := pix/q, pix%q
-		base := ((img*b.hp+oy*g.StrideH-b.cur.row0)*b.wp + ox*g.StrideW) * c
+		base := ((img*b.hp+oy*g.StrideH)*b.wp + ox*g.StrideW) * c
 		row := b.colT[j*rsc : (j+1)*rsc]
 		for t, off := range b.rsOff {
 			copy(row[t*c:(t+1)*c], b.cl[base+off:])
