@@ -80,3 +80,33 @@ func TestBackendRegistry(t *testing.T) {
 		t.Errorf("Backends() = %s", got)
 	}
 }
+
+func TestCPUBackendErrors(t *testing.T) {
+	cpu := CPU()
+	short := make([]float32, 3)
+	long := make([]float32, 100)
+	ps := PoolShape{N: 1, C: 2, H: 4, W: 4, Kernel: 3, Stride: 1}
+	errs := []error{
+		cpu.(ActivationBackend).ReLU(short, long),
+		cpu.(ActivationBackend).ReLUBackward(long, short, long),
+		cpu.(PoolBackend).MaxPool2d(long, make([]int32, 8), short, ps),
+		cpu.(PoolBackend).MaxPool2dBackward(long, []int32{0, 1, 2, 99, 0, 0, 0, 0}, long, ps),
+		cpu.(PoolBackend).MaxPool2d(long, make([]int32, 100), long, PoolShape{N: 1, C: 1, H: 2, W: 2, Kernel: 3, Stride: 1}),
+		cpu.(BatchNormBackend).BatchNormTrain(long, short, short, short, long, short, short, 2, 4, 5, 1e-5),
+		cpu.(BatchNormBackend).ChannelAffine(long, short, long, long, long, 2, 4, 20),
+		cpu.(SoftmaxBackend).Softmax(long, short, 2, 5, 1),
+		cpu.(DropoutBackend).Dropout(short, long, long, 0.5, 1, 1),
+	}
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("call %d: no error for inconsistent sizes", i)
+		}
+	}
+	_, err := cpu.(SoftmaxBackend).SoftmaxCrossEntropy(long, long, []int{1}, long, 2, 5, 0)
+	if err == nil {
+		t.Error("SoftmaxCrossEntropy with both labels and soft targets: no error")
+	}
+	if err := cpu.(ActivationBackend).ReLU(short, long); !strings.Contains(err.Error(), "y has 3 elements, needs 100") {
+		t.Errorf("error text %q", err)
+	}
+}

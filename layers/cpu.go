@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/govgg/govgg/asm"
 )
@@ -49,6 +50,9 @@ func gemvCols(j *job, lo, hi int) {
 }
 
 func (cpuBackend) ReLU(y, x []float32) error {
+	if err := short("ReLU", len(x), "y", len(y)); err != nil {
+		return err
+	}
 	j := getJob(func(j *job, lo, hi int) { asm.ReLU(j.y[lo:hi], j.x[lo:hi]) })
 	j.y, j.x = y[:len(x)], x
 	j.do(len(x), elemGrain)
@@ -56,6 +60,9 @@ func (cpuBackend) ReLU(y, x []float32) error {
 }
 
 func (cpuBackend) ReLUBackward(dx, dy, y []float32) error {
+	if err := short("ReLUBackward", len(y), "dx,dy", len(dx), len(dy)); err != nil {
+		return err
+	}
 	j := getJob(func(j *job, lo, hi int) { asm.ReLUBackward(j.x[lo:hi], j.y[lo:hi], j.z[lo:hi]) })
 	j.x, j.y, j.z = dx[:len(y)], dy[:len(y)], y
 	j.do(len(y), elemGrain)
@@ -63,6 +70,9 @@ func (cpuBackend) ReLUBackward(dx, dy, y []float32) error {
 }
 
 func (cpuBackend) MaxPool2d(y []float32, idx []int32, x []float32, s PoolShape) error {
+	if err := s.check("MaxPool2d", len(x), len(y), len(idx)); err != nil {
+		return err
+	}
 	j := getJob(maxPoolPlanes)
 	j.y, j.idx, j.x, j.p = y, idx, x, s
 	j.do(s.N*s.C, planeGrain(s.H*s.W))
@@ -105,6 +115,18 @@ func maxPoolPlane(y []float32, idx []int32, x []float32, s PoolShape, oh, ow int
 }
 
 func (cpuBackend) MaxPool2dBackward(dx []float32, idx []int32, dy []float32, s PoolShape) error {
+	if err := s.check("MaxPool2dBackward", len(dx), len(dy), len(idx)); err != nil {
+		return err
+	}
+	// The 2×2/2 kernels only compare indices; the general path scatters through them.
+	for _, k := range idx[:s.N*s.C*s.OutH()*s.OutW()] {
+		if s.Kernel == 2 && s.Stride == 2 {
+			break
+		}
+		if k < 0 || int(k) >= s.H*s.W {
+			return fmt.Errorf("layers: cpu MaxPool2dBackward: index %d outside a %d×%d plane", k, s.H, s.W)
+		}
+	}
 	j := getJob(maxPoolBackPlanes)
 	j.x, j.idx, j.y, j.p = dx, idx, dy, s
 	j.do(s.N*s.C, planeGrain(s.H*s.W))
@@ -130,6 +152,12 @@ func maxPoolBackPlanes(j *job, lo, hi int) {
 }
 
 func (cpuBackend) BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []float32, n, c, hw int, eps float32) error {
+	if err := short("BatchNormTrain", n*c*hw, "x,y", len(x), len(y)); err != nil {
+		return err
+	}
+	if err := short("BatchNormTrain", c, "mean,invStd,variance,gamma,beta", len(mean), len(invStd), len(variance), len(gamma), len(beta)); err != nil {
+		return err
+	}
 	j := getJob(bnTrainChannels)
 	j.y, j.v1, j.v2, j.v3, j.x, j.z, j.w = y, mean, invStd, variance, x, gamma, beta
 	j.n, j.c, j.hw, j.a = n, c, hw, eps
@@ -163,6 +191,12 @@ func bnTrainChannels(j *job, lo, hi int) {
 }
 
 func (cpuBackend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int) error {
+	if err := short("ChannelAffine", n*c*hw, "x,y", len(x), len(y)); err != nil {
+		return err
+	}
+	if err := short("ChannelAffine", c, "mean,scale,shift", len(mean), len(scale), len(shift)); err != nil {
+		return err
+	}
 	j := getJob(func(j *job, lo, hi int) {
 		for p := lo; p < hi; p++ {
 			ch, off := p%j.c, p*j.hw
@@ -175,6 +209,16 @@ func (cpuBackend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int
 }
 
 func (cpuBackend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd []float32, n, c, hw int, batchStats bool) error {
+	dxLen := n * c * hw
+	if dx == nil {
+		dxLen = len(x)
+	}
+	if err := short("BatchNormBackward", n*c*hw, "x,dy,dx", len(x), len(dy), dxLen); err != nil {
+		return err
+	}
+	if err := short("BatchNormBackward", c, "dgamma,dbeta,gamma,mean,invStd", len(dgamma), len(dbeta), len(gamma), len(mean), len(invStd)); err != nil {
+		return err
+	}
 	j := getJob(bnBackChannels)
 	j.w, j.v1, j.v2, j.y, j.x, j.z, j.v3, j.v4 = dx, dgamma, dbeta, dy, x, gamma, mean, invStd
 	j.n, j.c, j.hw, j.flag = n, c, hw, batchStats
@@ -217,6 +261,9 @@ func bnBackChannels(j *job, lo, hi int) {
 }
 
 func (cpuBackend) Softmax(y, x []float32, outer, c, inner int) error {
+	if err := short("Softmax", outer*c*inner, "x,y", len(x), len(y)); err != nil {
+		return err
+	}
 	for o := 0; o < outer; o++ {
 		base := o * c * inner
 		for in := 0; in < inner; in++ {
@@ -240,6 +287,9 @@ func (cpuBackend) Softmax(y, x []float32, outer, c, inner int) error {
 }
 
 func (cpuBackend) SoftmaxBackward(dx, dy, y []float32, outer, c, inner int) error {
+	if err := short("SoftmaxBackward", outer*c*inner, "dx,dy,y", len(dx), len(dy), len(y)); err != nil {
+		return err
+	}
 	for o := 0; o < outer; o++ {
 		base := o * c * inner
 		for in := 0; in < inner; in++ {
@@ -257,6 +307,17 @@ func (cpuBackend) SoftmaxBackward(dx, dy, y []float32, outer, c, inner int) erro
 }
 
 func (cpuBackend) SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft []float32, rows, classes int, smoothing float32) (float64, error) {
+	if err := short("SoftmaxCrossEntropy", rows*classes, "grad,logits", len(grad), len(logits)); err != nil {
+		return 0, err
+	}
+	switch {
+	case (labels == nil) == (soft == nil):
+		return 0, fmt.Errorf("layers: cpu SoftmaxCrossEntropy: give exactly one of labels and soft targets")
+	case labels != nil && len(labels) < rows:
+		return 0, fmt.Errorf("layers: cpu SoftmaxCrossEntropy: %d labels for %d rows", len(labels), rows)
+	case soft != nil && len(soft) < rows*classes:
+		return 0, fmt.Errorf("layers: cpu SoftmaxCrossEntropy: soft targets have %d elements, need %d", len(soft), rows*classes)
+	}
 	eps := float64(smoothing)
 	u := eps / float64(classes)
 	var total float64
@@ -302,6 +363,9 @@ func (cpuBackend) SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft
 }
 
 func (cpuBackend) Dropout(y, mask, x []float32, p float32, seed, step uint64) error {
+	if err := short("Dropout", len(x), "y,mask", len(y), len(mask)); err != nil {
+		return err
+	}
 	if p <= 0 {
 		for i := range x {
 			mask[i] = 1
@@ -351,9 +415,35 @@ func mix64(z uint64) uint64 {
 }
 
 func (cpuBackend) DropoutBackward(dx, dy, mask []float32) error {
+	if err := short("DropoutBackward", len(mask), "dx,dy", len(dx), len(dy)); err != nil {
+		return err
+	}
 	dx = dx[:len(mask)]
 	for i, m := range mask {
 		dx[i] = dy[i] * m
 	}
 	return nil
+}
+
+// short reports the first of the lengths below need; names lists their names,
+// comma-separated. (Plain int arguments: the check allocates nothing.)
+func short(op string, need int, names string, lens ...int) error {
+	for i, l := range lens {
+		if l < need {
+			return fmt.Errorf("layers: cpu %s: %s has %d elements, needs %d", op, strings.Split(names, ",")[i], l, need)
+		}
+	}
+	return nil
+}
+
+// check reports a bad pooling shape or slices too short for it.
+func (s PoolShape) check(op string, in, out, idx int) error {
+	if s.N < 0 || s.C < 0 || s.Kernel <= 0 || s.Stride <= 0 || s.H < s.Kernel || s.W < s.Kernel {
+		return fmt.Errorf("layers: cpu %s: bad pooling shape %+v", op, s)
+	}
+	if err := short(op, s.N*s.C*s.H*s.W, "input", in); err != nil {
+		return err
+	}
+	o := s.N * s.C * s.OutH() * s.OutW()
+	return short(op, o, "output,indices", out, idx)
 }
