@@ -34,6 +34,10 @@ import (
 // output into a trash area of the output region, so no lane needs masking.
 //
 // Nothing of V or M is materialized for the whole layer, and x and y stay NCHW.
+//
+// Workers take whole blocks. When the layer is a single block (few tiles: conv4_x
+// and conv5_x at batch 1) and several threads are allowed, the block's stages are
+// split instead: input channels, then the α² GEMMs, then output channels.
 
 func init() {
 	for _, m := range []int{2, 4, 6} {
@@ -87,6 +91,10 @@ type winograd struct {
 	free  []*winoScratch // idle scratch for st
 	call  winoCall       // arguments of the running forward
 	runFn func(lo, hi int)
+
+	// The single-block split: its scratch (a region per channel) and stage functions.
+	split                        *winoScratch
+	splitIn, splitGemm, splitOut func(lo, hi int)
 }
 
 // winoCall holds a forward call's arguments for the parallel workers.
@@ -122,9 +130,13 @@ type winoSeg struct {
 
 // winoScratch is one worker's buffers.
 type winoScratch struct {
+	st      *winoState
 	in, out []float32 // input and output regions
-	v, mm   []float32 // V (α² slots of slotStride(pad·C)) and M (of slotStride(K·pad))
-	bsrc    []winoB   // per ξ, the GEMM's view of V[ξ]
+	// Distance between channels' regions: 0 when one region is reused channel
+	// after channel, st.inLen and st.outLen when each channel has its own.
+	inStride, outStride int
+	v, mm               []float32 // V (α² slots of slotStride(pad·C)) and M (of slotStride(K·pad))
+	bsrc                []winoB   // per ξ, the GEMM's view of V[ξ]
 }
 
 // winoB presents V[ξ] (C × tiles, stored as slivers [tile/w][c][w]) as a BSource.
@@ -158,6 +170,9 @@ func newWinograd(g Geometry, m int) (*winograd, error) {
 		}
 	}
 	k.runFn = k.run
+	k.splitIn = func(lo, hi int) { k.inputStage(&k.st.blocks[0], k.split, lo, hi) }
+	k.splitGemm = func(lo, hi int) { k.gemmStage(&k.st.blocks[0], k.split, lo, hi) }
+	k.splitOut = func(lo, hi int) { k.outputStage(&k.st.blocks[0], k.split, lo, hi) }
 	return k, nil
 }
 
@@ -207,7 +222,18 @@ func (k *winograd) weightBytes() int {
 func (k *winograd) forward(y, x []float32, n int, relu bool) {
 	st := k.state(n)
 	k.call = winoCall{y: y, x: x, relu: relu}
-	asm.ParallelFor(len(st.blocks), 1, k.runFn)
+	if len(st.blocks) == 1 && asm.Threads() > 1 {
+		if k.split == nil || k.split.st != st {
+			k.split = k.newScratch(st, true)
+		}
+		// Chunks of 32 channels are ~50–100 µs of transforms and copies; one GEMM
+		// (K×C×tiles) is more than that.
+		asm.ParallelFor(k.g.C, 32, k.splitIn)
+		asm.ParallelFor(k.alpha*k.alpha, 1, k.splitGemm)
+		asm.ParallelFor(k.g.K, 32, k.splitOut)
+	} else {
+		asm.ParallelFor(len(st.blocks), 1, k.runFn)
+	}
 	k.call = winoCall{}
 }
 
@@ -221,10 +247,10 @@ func (k *winograd) run(lo, hi int) {
 	}
 	k.mu.Unlock()
 	if sc == nil {
-		sc = k.newScratch(st)
+		sc = k.newScratch(st, false)
 	}
 	for b := lo; b < hi; b++ {
-		k.block(st, &st.blocks[b], sc)
+		k.block(&st.blocks[b], sc)
 	}
 	k.mu.Lock()
 	k.free = append(k.free, sc)
@@ -296,59 +322,81 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 	return b
 }
 
-func (k *winograd) newScratch(st *winoState) *winoScratch {
+// newScratch allocates a worker's buffers; perChannel gives every channel its own
+// input and output region, so that channels can be processed concurrently.
+func (k *winograd) newScratch(st *winoState, perChannel bool) *winoScratch {
 	g := k.g
 	a2 := k.alpha * k.alpha
-	vstride := slotStride(st.maxPad * g.C)
 	sc := &winoScratch{
-		in:   tensor.Aligned(st.inLen),
-		out:  tensor.Aligned(st.outLen),
-		v:    tensor.Aligned(a2 * vstride),
+		st:   st,
+		v:    tensor.Aligned(a2 * slotStride(st.maxPad*g.C)),
 		mm:   tensor.Aligned(a2 * slotStride(g.K*st.maxPad)),
 		bsrc: make([]winoB, a2),
 	}
+	nin, nout := 1, 1
+	if perChannel {
+		nin, nout = g.C, g.K
+		sc.inStride, sc.outStride = st.inLen, st.outLen
+	}
+	sc.in, sc.out = tensor.Aligned(nin*st.inLen), tensor.Aligned(nout*st.outLen)
 	return sc
 }
 
 // block runs the three stages on one block of tiles.
-func (k *winograd) block(st *winoState, b *winoBlock, sc *winoScratch) {
+func (k *winograd) block(b *winoBlock, sc *winoScratch) {
+	k.inputStage(b, sc, 0, k.g.C)
+	k.gemmStage(b, sc, 0, k.alpha*k.alpha)
+	k.outputStage(b, sc, 0, k.g.K)
+}
+
+// inputStage fills the regions of input channels [c0, c1) and transforms them into V.
+func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 	g := k.g
-	a2 := k.alpha * k.alpha
-	w := st.w
-	x, y := k.call.x, k.call.y
+	w := sc.st.w
+	x := k.call.x
 	vstride := slotStride(b.pad * g.C)
 	groups := b.pad / asm.WinogradGroup
-	n16 := (b.nt + asm.WinogradGroup - 1) / asm.WinogradGroup * asm.WinogradGroup
 	plane := g.H * g.W
-
-	// 1. Input transform, channel by channel.
-	for c := 0; c < g.C; c++ {
+	for c := c0; c < c1; c++ {
+		in := sc.in[c*sc.inStride:][:sc.st.inLen]
 		for _, s := range b.segs {
-			k.fillInput(sc.in[s.in:], x[(s.img*g.C+c)*plane:][:plane], s)
+			k.fillInput(in[s.in:], x[(s.img*g.C+c)*plane:][:plane], s)
 		}
 		if w == asm.WinogradGroup {
-			asm.WinogradInput(k.m, sc.v[c*w:], vstride, g.C*w, sc.in, k.wp, b.idx, groups)
+			asm.WinogradInput(k.m, sc.v[c*w:], vstride, g.C*w, in, k.wp, b.idx, groups)
 		} else {
 			for s := 0; s < b.pad/w; s++ {
-				asm.WinogradInput(k.m, sc.v[(s*g.C+c)*w:], vstride, asm.WinogradGroup, sc.in, k.wp, b.idx[s*w:], w/asm.WinogradGroup)
+				asm.WinogradInput(k.m, sc.v[(s*g.C+c)*w:], vstride, asm.WinogradGroup, in, k.wp, b.idx[s*w:], w/asm.WinogradGroup)
 			}
 		}
 	}
+}
 
-	// 2. The α² GEMMs: M[ξ] (K × nt, row stride pad) = U[ξ] · V[ξ].
+// gemmStage runs the GEMMs of ξ in [x0, x1): M[ξ] (K × nt, row stride pad) = U[ξ] · V[ξ].
+func (k *winograd) gemmStage(b *winoBlock, sc *winoScratch, x0, x1 int) {
+	g := k.g
+	vstride := slotStride(b.pad * g.C)
 	mstride := slotStride(g.K * b.pad)
-	for xi := 0; xi < a2; xi++ {
+	for xi := x0; xi < x1; xi++ {
 		src := &sc.bsrc[xi]
-		*src = winoB{v: sc.v[xi*vstride : xi*vstride+b.pad*g.C], c: g.C, w: w}
+		*src = winoB{v: sc.v[xi*vstride : xi*vstride+b.pad*g.C], c: g.C, w: sc.st.w}
 		k.u[xi].Gemm(b.nt, 1, src, 0, sc.mm[xi*mstride:], b.pad)
 	}
+}
 
-	// 3. Output transform with bias and ReLU, channel by channel.
+// outputStage runs the output transform, with bias and ReLU, of output channels
+// [k0, k1) and copies them into y.
+func (k *winograd) outputStage(b *winoBlock, sc *winoScratch, k0, k1 int) {
+	g := k.g
+	y := k.call.y
+	mstride := slotStride(g.K * b.pad)
+	groups := (b.nt + asm.WinogradGroup - 1) / asm.WinogradGroup
 	oplane := k.oh * k.ow
-	for ko := 0; ko < g.K; ko++ {
-		asm.WinogradOutput(k.m, sc.out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, n16/asm.WinogradGroup, k.bias[ko], k.call.relu)
+	for ko := k0; ko < k1; ko++ {
+		out := sc.out[ko*sc.outStride:][:sc.st.outLen]
+		asm.WinogradOutput(k.m, out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, groups, k.bias[ko], k.call.relu)
 		for _, s := range b.segs {
-			k.copyOutput(y[(s.img*g.K+ko)*oplane:][:oplane], sc.out[s.out:], s)
+			k.copyOutput(y[(s.img*g.K+ko)*oplane:][:oplane], out[s.out:], s)
 		}
 	}
 }

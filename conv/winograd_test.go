@@ -124,12 +124,21 @@ func TestWinogradForward(t *testing.T) {
 	})
 }
 
-// TestWinogradThreads checks that many blocks on several workers give the same
-// result as one, and that the layout is rebuilt when the batch size changes.
+// TestWinogradThreads checks the result with one and several workers, on many
+// blocks and on one split block, and that the layout is rebuilt when the batch size
+// changes.
 func TestWinogradThreads(t *testing.T) {
-	prev := asm.SetThreads(3)
-	defer asm.SetThreads(prev)
-	c := winoCase{8, 8, 60, 61, 1, 3}
+	for _, th := range []int{1, 3} {
+		prev := asm.SetThreads(th)
+		// Many blocks; and one block (split over channels and ξ when th > 1).
+		for _, c := range []winoCase{{8, 8, 60, 61, 1, 3}, {40, 70, 9, 10, 1, 1}} {
+			winoThreads(t, c)
+		}
+		asm.SetThreads(prev)
+	}
+}
+
+func winoThreads(t *testing.T, c winoCase) {
 	g := winoGeom(c)
 	rng := rand.New(rand.NewPCG(1, 2))
 	w := winoRand(rng, c.k*c.c*9, 0.3)
@@ -234,7 +243,11 @@ func TestWinogradNoAllocs(t *testing.T) {
 	// asm.ParallelFor itself may allocate when it hands work to helpers; the
 	// kernel must add nothing to that.
 	nop := func(lo, hi int) {}
-	base := testing.AllocsPerRun(5, func() { asm.ParallelFor(64, 1, nop) })
+	base := testing.AllocsPerRun(5, func() { // a forward makes up to 3 parallel regions
+		asm.ParallelFor(64, 1, nop)
+		asm.ParallelFor(64, 1, nop)
+		asm.ParallelFor(64, 1, nop)
+	})
 	for _, a := range winoAlgs {
 		kern, _ := winogradKernels[a](g)
 		kern.setWeights(w, nil)
