@@ -11,10 +11,11 @@ import (
 // activation-sized buffer per ReLU in a VGG.
 type ReLU struct {
 	backendRef
-	inPlace bool
-	fused   bool           // the preceding Conv2d applies it (set by Sequential)
-	out     *tensor.Tensor // own output buffer
-	y, dx   *tensor.Tensor // y: the last output (out, or the input in place)
+	inPlace   bool
+	overwrite bool           // in place, decided by the Sequential that holds it
+	fused     bool           // the preceding Conv2d applies it (set by Sequential)
+	out       *tensor.Tensor // own output buffer
+	y, dx     *tensor.Tensor // y: the last output (out, or the input in place)
 }
 
 // NewReLU returns a ReLU that writes to its own output buffer.
@@ -53,7 +54,7 @@ func (l *ReLU) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return x, nil
 	}
 	y := x
-	if !l.inPlace {
+	if !l.inPlace && !l.overwrite {
 		l.out = tensor.Ensure(l.out, x.Shape()...)
 		y = l.out
 	}

@@ -13,12 +13,15 @@ import (
 // "2.0.bias" for a nested Sequential, so a vgg "features" Sequential yields
 // torchvision's keys after the prefix "features.".
 //
-// In evaluation mode a Sequential fuses, for inference speed, each Conv2d with a
-// BatchNorm2d and a ReLU that directly follow it: the batch norm is folded into the
-// weights sent to the conv plan and the ReLU is applied inside the convolution, and
-// both layers then pass their input through. The network's output is the same (up
-// to rounding); the folded layers' own outputs are then the fused ones, and Backward
-// through a folded batch norm is an error. SetFusion(false) turns this off.
+// A Sequential also saves memory and time in both modes: a ReLU that follows a
+// Conv2d, BatchNorm2d or Linear overwrites that layer's output (none of them reads
+// its output in Backward, and ReLU's gradient comes from its own output). In
+// evaluation mode it fuses each Conv2d with a BatchNorm2d and a ReLU that directly
+// follow it: the batch norm is folded into the weights sent to the conv plan and
+// the ReLU is applied inside the convolution, and both layers then pass their input
+// through. The network's output is the same (up to rounding); the folded layers'
+// own outputs are then the fused ones, and Backward through a folded batch norm is
+// an error. SetFusion(false) turns all of this off.
 type Sequential struct {
 	layers   []Layer
 	needDX   bool
@@ -46,8 +49,20 @@ func (s *Sequential) SetFusion(on bool) {
 	s.applyFusion()
 }
 
-// applyFusion sets or clears the fusion flags of every Conv2d [BatchNorm2d] ReLU run.
+// applyFusion sets or clears the in-place flag of every ReLU and the fusion flags of
+// every Conv2d [BatchNorm2d] ReLU run.
 func (s *Sequential) applyFusion() {
+	for i, l := range s.layers {
+		if r, ok := l.(*ReLU); ok {
+			r.overwrite = false
+			if s.fuse && i > 0 {
+				switch s.layers[i-1].(type) {
+				case *Conv2d, *BatchNorm2d, *Linear:
+					r.overwrite = true
+				}
+			}
+		}
+	}
 	on := s.fuse && !s.training
 	for i := 0; i < len(s.layers); i++ {
 		c, ok := s.layers[i].(*Conv2d)

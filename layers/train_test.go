@@ -459,3 +459,26 @@ func TestCPUSgemmDotPath(t *testing.T) {
 		}
 	}
 }
+
+func TestSequentialReLUInPlace(t *testing.T) {
+	c, _ := NewConv2d(1, 2, 3, 1, 1, true)
+	relu0, relu1 := NewReLU(), NewReLU()
+	s := NewSequential(relu0, c, relu1)
+	s.SetTraining(true)
+	x := mustTensor(t, []float32{-1, 2, -3, 4, -5, 6, -7, 8, -9}, 1, 1, 3, 3)
+	y, err := s.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Data()[0] != -1 {
+		t.Error("a ReLU first in a Sequential overwrote the caller's input")
+	}
+	if &y.Data()[0] != &c.y.Data()[0] {
+		t.Error("the ReLU after a Conv2d did not reuse the conv's output")
+	}
+	s.SetFusion(false)
+	y, _ = s.Forward(x)
+	if &y.Data()[0] == &c.y.Data()[0] {
+		t.Error("SetFusion(false) left the ReLU in place")
+	}
+}
