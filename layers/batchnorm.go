@@ -28,9 +28,9 @@ type BatchNorm2d struct {
 	// scale γ/√(var + eps) of the evaluation pass.
 	mean, invStd, variance, scale []float32
 	batchStats                    bool
-	// folded: a Sequential in evaluation mode folded this batch norm into the
-	// preceding Conv2d, so Forward passes its input through.
-	folded bool
+	// foldedInto: a Sequential in evaluation mode folded this batch norm into
+	// that preceding Conv2d, so Forward passes its input through.
+	foldedInto *Conv2d
 
 	out      *tensor.Tensor // own output buffer
 	x, y, dx *tensor.Tensor // y: the last output (out, or x when folded)
@@ -68,8 +68,13 @@ func (l *BatchNorm2d) Buffers() []*Param { return []*Param{l.runMean, l.runVar, 
 // SetTraining switches between batch statistics (true) and running statistics.
 func (l *BatchNorm2d) SetTraining(on bool) { l.training = on }
 
-// ParamsChanged does nothing: the parameters are read on every Forward.
-func (l *BatchNorm2d) ParamsChanged() {}
+// ParamsChanged tells the Conv2d this batch norm is folded into, if any, to fold
+// the new values; otherwise the parameters are read on every Forward anyway.
+func (l *BatchNorm2d) ParamsChanged() {
+	if l.foldedInto != nil {
+		l.foldedInto.ParamsChanged()
+	}
+}
 
 // OutShape returns the input shape, which must be N×c×H×W.
 func (l *BatchNorm2d) OutShape(in []int) ([]int, error) {
@@ -89,7 +94,7 @@ func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("layers: %s: input must be N×%d×H×W, got shape %v", l, l.c, s)
 	}
 	n, hw := s[0], s[2]*s[3]
-	if l.folded && !l.training {
+	if l.foldedInto != nil && !l.training {
 		l.x, l.y = x, x
 		return x, nil
 	}

@@ -84,7 +84,7 @@ func (s *Sequential) applyFusion() {
 		if !on {
 			c.setFusion(nil, false)
 			if bn != nil {
-				bn.folded = false
+				bn.foldedInto = nil
 			}
 			if relu != nil {
 				relu.fused = false
@@ -93,7 +93,7 @@ func (s *Sequential) applyFusion() {
 		}
 		c.setFusion(bn, relu != nil)
 		if bn != nil {
-			bn.folded = true
+			bn.foldedInto = c
 		}
 		if relu != nil {
 			relu.fused = true

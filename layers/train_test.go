@@ -333,6 +333,20 @@ func TestEvalFusion(t *testing.T) {
 			t.Fatal(err)
 		}
 		closeRel(t, "fused vs unfused", got, to64(plain.Data()), 1e-5)
+		// New running statistics reach the folded weights through the batch
+		// norm's own ParamsChanged.
+		net.SetFusion(true)
+		bn := net.Layers()[1].(*BatchNorm2d)
+		bn.runMean.Value.Data()[0] += 0.5
+		bn.ParamsChanged()
+		fused2, _ := net.Forward(x)
+		got2 := append([]float32(nil), fused2.Data()...)
+		net.SetFusion(false)
+		plain2, _ := net.Forward(x)
+		closeRel(t, "fused vs unfused after new statistics", got2, to64(plain2.Data()), 1e-5)
+		if string(f32bytes(got2)) == string(f32bytes(got)) {
+			t.Error("changing a folded batch norm's statistics did not change the output")
+		}
 		// Backward through a folded batch norm is refused; through a fused ReLU alone
 		// it is exact.
 		net.SetFusion(true)
