@@ -58,8 +58,8 @@ func benchThreads(b *testing.B, f func(b *testing.B)) {
 
 func BenchmarkSgemmSquare(b *testing.B) {
 	for _, n := range []int{256, 512, 1024, 2048} {
-		a, bb, c := randSlice(n*n), randSlice(n*n), make([]float32, n*n)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			a, bb, c := randSlice(n*n), randSlice(n*n), make([]float32, n*n)
 			benchThreads(b, func(b *testing.B) {
 				loopGFLOPS(b, n, n, n, func() { _ = asm.Sgemm(false, false, n, n, n, 1, a, n, bb, n, 0, c, n) })
 			})
@@ -71,8 +71,8 @@ func BenchmarkSgemmSquare(b *testing.B) {
 // call, B a row-major K×N matrix).
 func BenchmarkSgemmVGG16(b *testing.B) {
 	for _, s := range vgg16Shapes {
-		a, bb, c := randSlice(s.m*s.k), randSlice(s.k*s.n), make([]float32, s.m*s.n)
 		b.Run(s.name, func(b *testing.B) {
+			a, bb, c := randSlice(s.m*s.k), randSlice(s.k*s.n), make([]float32, s.m*s.n)
 			benchThreads(b, func(b *testing.B) {
 				loopGFLOPS(b, s.m, s.n, s.k, func() { _ = asm.Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n) })
 			})
@@ -84,10 +84,10 @@ func BenchmarkSgemmVGG16(b *testing.B) {
 // convolution layer runs.
 func BenchmarkPackedAVGG16(b *testing.B) {
 	for _, s := range vgg16Shapes {
-		w, bb, c := randSlice(s.m*s.k), randSlice(s.k*s.n), make([]float32, s.m*s.n)
-		pa := asm.PackA(false, s.m, s.k, w, s.k)
-		src := asm.BFromMatrix(false, bb, s.n)
 		b.Run(s.name, func(b *testing.B) {
+			w, bb, c := randSlice(s.m*s.k), randSlice(s.k*s.n), make([]float32, s.m*s.n)
+			pa := asm.PackA(false, s.m, s.k, w, s.k)
+			src := asm.BFromMatrix(false, bb, s.n)
 			benchThreads(b, func(b *testing.B) {
 				loopGFLOPS(b, s.m, s.n, s.k, func() { pa.Gemm(s.n, 1, src, 0, c, s.n) })
 			})
@@ -99,8 +99,8 @@ func BenchmarkPackedAVGG16(b *testing.B) {
 // order, so the inner loop is contiguous).
 func BenchmarkSgemmNaive(b *testing.B) {
 	for _, n := range []int{256, 512} {
-		a, bb, c := randSlice(n*n), randSlice(n*n), make([]float32, n*n)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			a, bb, c := randSlice(n*n), randSlice(n*n), make([]float32, n*n)
 			loopGFLOPS(b, n, n, n, func() {
 				clear(c)
 				for i := 0; i < n; i++ {

@@ -147,8 +147,12 @@ func (g *gemmCase) run(t *testing.T) {
 func TestSgemmSizes(t *testing.T) {
 	gemmEachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
+		step := 1
+		if testing.Short() { // -race -short: every third size
+			step = 3
+		}
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-			for d := 1; d <= 67; d++ {
+			for d := 1; d <= 67; d += step {
 				r := func() int { return 1 + rng.IntN(67) }
 				for _, s := range [][3]int{{d, r(), r()}, {r(), d, r()}, {r(), r(), d}} {
 					pad, off := rng.IntN(4), rng.IntN(4)
@@ -306,7 +310,7 @@ func (s gemmFuncB) PackB(dst []float32, k0, kc, j0, nc, nr int) {
 func TestPackedACustomSource(t *testing.T) {
 	gemmEachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(13, 14))
-		for _, s := range [][3]int{{7, 9, 5}, {64, 200, 576}, {13, 70, 1200}} {
+		for _, s := range [][3]int{{7, 9, 5}, {64, 200, 576}, {13, 70, 1200}, {300, 150, 2000}} {
 			g := newGemmCase(rng, false, false, s[0], s[1], s[2], 1, 2, 1.5, 0.5)
 			pa := asm.PackA(false, g.m, g.k, g.a, g.lda)
 			if pa.Rows() != g.m || pa.Cols() != g.k || pa.Bytes() < 4*g.m*g.k {

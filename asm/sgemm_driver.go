@@ -203,6 +203,11 @@ type gemmJob struct {
 
 	mSl, nSl int // slivers per task along m and n
 	mBlocks  int
+
+	// With a single n-block split over m, B is packed once for every task:
+	// k-block b at shared[b·kc·nPad:], in NR slivers of its kc rows.
+	shared  []float32
+	packing bool // the parallel region packs the shared B (one k-block per item)
 }
 
 var jobPool = freeList[gemmJob]{}
@@ -228,8 +233,10 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 	mb := 1
 	if t > 1 {
 		want := int(min(float64(4*t), max(1, 2*float64(m)*float64(n)*float64(k)/minTaskFlops)))
-		if nb < want { // split n first: the workers then share A
-			nb = min(want, max(nb, nsl/4))
+		// Split n first (the workers then share A), into blocks of at least 8
+		// slivers so that each A sliver serves a few B slivers, then m.
+		if nb < want {
+			nb = min(want, max(nb, nsl/8))
 		}
 		if nb*mb < want {
 			mb = min((want+nb-1)/nb, max(1, msl/2))
@@ -240,12 +247,55 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 	j.mSl = (msl + mb - 1) / mb
 	mb = (msl + j.mSl - 1) / j.mSl
 	j.mBlocks = mb
-	parallelRun(mb*nb, 1, j)
-	j.src, j.c, j.mat, j.a = nil, nil, matrixB{}, nil
+	if nb == 1 && mb > 1 {
+		// Workers splitting m would each pack all of B: pack it once, in parallel.
+		sp := sharedPool.get()
+		need := k * j.nSl * g.nr
+		if cap(*sp) < need {
+			*sp = alignedFloats(need)
+		}
+		j.shared = (*sp)[:need]
+		nkb := (k + ap.kc - 1) / ap.kc
+		j.packing = true
+		parallelRun(nkb, max(1, (1<<18)/(ap.kc*n)), j)
+		j.packing = false
+		parallelRun(mb, 1, j)
+		sharedPool.put(sp)
+	} else {
+		parallelRun(mb*nb, 1, j)
+	}
+	*j = gemmJob{}
 	jobPool.put(j)
 }
 
+var sharedPool = freeList[[]float32]{}
+
+// packShared packs k-block kb of B into j.shared.
+func (j *gemmJob) packShared(kb int) {
+	nr, kc := j.g.nr, j.a.kc
+	k0 := kb * kc
+	kc = min(kc, j.k-k0)
+	dst := j.shared[k0*j.nSl*nr : (k0+kc)*j.nSl*nr]
+	if j.src != nil {
+		j.src.PackB(dst, k0, kc, 0, j.n, nr)
+	} else {
+		packBMatrix(j.g, dst, j.mat.b, j.mat.ld, j.mat.trans, k0, kc, 0, j.n, nr)
+	}
+}
+
 func (j *gemmJob) run(lo, hi int) {
+	if j.packing {
+		for kb := lo; kb < hi; kb++ {
+			j.packShared(kb)
+		}
+		return
+	}
+	if j.shared != nil {
+		for t := lo; t < hi; t++ {
+			j.task(t, 0, nil)
+		}
+		return
+	}
 	g := j.g
 	bp := bBufPool.get()
 	need := j.a.kc * j.nSl * g.nr
@@ -273,9 +323,12 @@ func (j *gemmJob) task(mi, ni int, buf []float32) {
 		if k0 > 0 {
 			beta = 1
 		}
-		if j.src != nil {
+		switch {
+		case j.shared != nil:
+			buf = j.shared[k0*j.nSl*nr:]
+		case j.src != nil:
 			j.src.PackB(buf[:(j1-j0+nr-1)/nr*kc*nr], k0, kc, j0, j1-j0, nr)
-		} else {
+		default:
 			packBMatrix(g, buf, j.mat.b, j.mat.ld, j.mat.trans, k0, kc, j0, j1-j0, nr)
 		}
 		blk := ap.data[k0*ap.mPad:]
