@@ -17,6 +17,8 @@ import (
 //	per task, per k-block:   pack B[k-block, NC columns] (L2-resident, NR slivers)
 //	  per A sliver (L1):     per B sliver: micro-kernel on one MR×NR tile of C.
 //
+// The grid splits n first, so that the workers share A; when n is too small for
+// that (VGG's 14×14 layers) it splits m, and B is then packed once for all tasks.
 // Each C element is summed over k in the same order whatever the task grid, so the
 // result does not depend on the thread count.
 
