@@ -96,22 +96,24 @@ func TestIm2colAgainstReference(t *testing.T) {
 			if testing.Short() && n > 1 && g.H > 30 {
 				continue
 			}
-			x := randF32(rng, n*g.C*g.H*g.W)
-			w := randF32(rng, g.K*g.C*g.R*g.S)
+			// Inputs start 1–3 elements into their buffers (unaligned), and
+			// outputs sit between sentinels that must survive.
+			x := offsetSlice(randF32(rng, n*g.C*g.H*g.W+1), 1)
+			w := offsetSlice(randF32(rng, g.K*g.C*g.R*g.S+2), 2)
 			bias := randF32(rng, g.K)
-			dy := randF32(rng, n*g.K*g.OutH()*g.OutW())
-			x64, w64, b64, dy64 := ToFloat64(x), ToFloat64(w), ToFloat64(bias), ToFloat64(dy)
-			yRef := ReferenceForward(g, n, x64, w64, b64)
-			yScale := ReferenceForward(g, n, Abs(x64), Abs(w64), Abs(b64))
-			dxRef := ReferenceBackwardData(g, n, dy64, w64)
-			dxScale := ReferenceBackwardData(g, n, Abs(dy64), Abs(w64))
-			dwRef, dbRef := ReferenceBackwardFilter(g, n, x64, dy64)
-			dwScale, dbScale := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
-			reluRef := make([]float64, len(yRef))
-			for i, v := range yRef {
-				reluRef[i] = math.Max(v, 0)
-			}
+			dy := offsetSlice(randF32(rng, n*g.K*g.OutH()*g.OutW()+3), 3)
 			t.Run(fmt.Sprintf("%s/n=%d", tc.name, n), func(t *testing.T) {
+				x64, w64, b64, dy64 := ToFloat64(x), ToFloat64(w), ToFloat64(bias), ToFloat64(dy)
+				yRef := ReferenceForward(g, n, x64, w64, b64)
+				yScale := ReferenceForward(g, n, Abs(x64), Abs(w64), Abs(b64))
+				dxRef := ReferenceBackwardData(g, n, dy64, w64)
+				dxScale := ReferenceBackwardData(g, n, Abs(dy64), Abs(w64))
+				dwRef, dbRef := ReferenceBackwardFilter(g, n, x64, dy64)
+				dwScale, dbScale := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
+				reluRef := make([]float64, len(yRef))
+				for i, v := range yRef {
+					reluRef[i] = math.Max(v, 0)
+				}
 				forEachISA(t, func(t *testing.T) {
 					p, err := NewPlan(g, WithAlgorithm(Im2col))
 					if err != nil {
@@ -120,13 +122,14 @@ func TestIm2colAgainstReference(t *testing.T) {
 					if err := p.SetWeights(w, bias); err != nil {
 						t.Fatal(err)
 					}
-					y := make([]float32, len(yRef))
+					y, yGuard := guarded(len(yRef), 3)
 					if err := p.Forward(y, x, n); err != nil {
 						t.Fatal(err)
 					}
 					checkAgainst(t, "forward", y, yRef, yScale)
+					yGuard(t)
 
-					dx := make([]float32, len(dxRef))
+					dx, dxGuard := guarded(len(dxRef), 1)
 					for i := range dx {
 						dx[i] = float32(math.NaN()) // must be overwritten
 					}
@@ -134,8 +137,9 @@ func TestIm2colAgainstReference(t *testing.T) {
 						t.Fatal(err)
 					}
 					checkAgainst(t, "backward data", dx, dxRef, dxScale)
+					dxGuard(t)
 
-					dw := make([]float32, len(dwRef))
+					dw, dwGuard := guarded(len(dwRef), 2)
 					db := make([]float32, g.K)
 					for i := range dw {
 						dw[i] = float32(math.NaN())
@@ -144,6 +148,7 @@ func TestIm2colAgainstReference(t *testing.T) {
 						t.Fatal(err)
 					}
 					checkAgainst(t, "backward filter dw", dw, dwRef, dwScale)
+					dwGuard(t)
 					checkAgainst(t, "backward filter db", db, dbRef, dbScale)
 
 					pr, err := NewPlan(g, WithAlgorithm(Im2col), WithReLU(true))
@@ -159,6 +164,29 @@ func TestIm2colAgainstReference(t *testing.T) {
 					checkAgainst(t, "forward+relu", y, reluRef, yScale)
 				})
 			})
+		}
+	}
+}
+
+// offsetSlice returns v[off:], a slice whose first element is off floats past an
+// allocation's (aligned) start.
+func offsetSlice(v []float32, off int) []float32 { return v[off:] }
+
+// guarded returns a slice of n floats starting off elements into a buffer whose
+// other elements hold a sentinel, and a check that the sentinels are intact.
+func guarded(n, off int) ([]float32, func(t *testing.T)) {
+	const guard = 8
+	const sentinel = -12345.5
+	buf := make([]float32, off+n+guard)
+	for i := range buf {
+		buf[i] = sentinel
+	}
+	return buf[off : off+n : off+n], func(t *testing.T) {
+		t.Helper()
+		for i, v := range buf {
+			if (i < off || i >= off+n) && v != sentinel {
+				t.Fatalf("element %d outside the output (at %d…%d) was overwritten with %g", i, off, off+n, v)
+			}
 		}
 	}
 }
@@ -429,12 +457,17 @@ func TestNoAllocations(t *testing.T) {
 		t.Skip("asm's GEMM allocates per call; the plan's own allocations cannot be isolated")
 	}
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, g := range []Geometry{
-		geom(5, 6, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1),
-		geom(5, 6, 12, 11, 3, 3, 2, 2, 1, 1, 1, 1),
+	for _, tc := range []struct {
+		g   Geometry
+		alg Algorithm
+	}{
+		{geom(5, 6, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1), Im2col},
+		{geom(5, 6, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1), Auto},
+		{geom(5, 6, 12, 11, 3, 3, 2, 2, 1, 1, 1, 1), Im2col},   // general backward data
+		{geom(3, 512, 23, 25, 3, 3, 1, 1, 1, 1, 1, 1), Im2col}, // per-image bands
 	} {
-		n := 3
-		p, err := NewPlan(g, WithReLU(true))
+		g, n := tc.g, 3
+		p, err := NewPlan(g, WithReLU(true), WithAlgorithm(tc.alg))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -455,8 +488,45 @@ func TestNoAllocations(t *testing.T) {
 		for name, f := range run {
 			f()
 			if a := testing.AllocsPerRun(5, f); a != 0 {
-				t.Errorf("%v: warm %s allocates %v times per call", g, name, a)
+				t.Errorf("%v %v: warm %s allocates %v times per call", g, tc.alg, name, a)
 			}
 		}
 	}
+}
+
+// TestWeightBoundFallback checks that under Auto a bound too small for the chosen
+// algorithm's prepared weights falls back to one that fits, and still computes the
+// right result.
+func TestWeightBoundFallback(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	g := geom(16, 16, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1)
+	im := newIm2colKernel(g)
+	w := randF32(rng, g.K*g.C*9)
+	im.setWeights(w, nil)
+	bound := im.weightBytes() // room for implicit GEMM's packed weights only
+	for _, a := range []Algorithm{WinogradF23, WinogradF43, WinogradF63} {
+		if k, err := newKernel(a, g); err == nil {
+			k.setWeights(w, nil)
+			if k.weightBytes() <= bound {
+				t.Fatalf("%v weights (%d bytes) fit the bound of %d meant to exclude them", a, k.weightBytes(), bound)
+			}
+		}
+	}
+	p, err := NewPlan(g, WithMaxWeightBytes(bound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetWeights(w, nil); err != nil {
+		t.Fatal(err)
+	}
+	x := randF32(rng, 2*g.C*g.H*g.W)
+	y := make([]float32, 2*g.K*g.OutH()*g.OutW())
+	if err := p.Forward(y, x, 2); err != nil {
+		t.Fatal(err)
+	}
+	if a := p.Algorithm(); a != Im2col {
+		t.Errorf("under a bound of %d bytes the plan chose %v", bound, a)
+	}
+	x64, w64 := ToFloat64(x), ToFloat64(w)
+	checkAgainst(t, "forward", y, ReferenceForward(g, 2, x64, w64, nil), ReferenceForward(g, 2, Abs(x64), Abs(w64), nil))
 }
