@@ -16,8 +16,8 @@ import (
 // which is α² independent GEMMs M[ξ] (K × tiles) = U[ξ] (K × C) · V[ξ] (C × tiles),
 // one per tile element ξ, between an input and an output transform.
 //
-// The layer is cut into blocks of tiles sized so that a block's V and M stay in the
-// outer caches; a worker takes a block at a time and runs, without leaving it:
+// The layer is cut into blocks of consecutive tiles (sized by blockTiles); a worker
+// takes a block at a time and runs, without leaving it:
 //
 //  1. per input channel, copy the block's rows into a zero-padded region and run the
 //     input transform (asm.WinogradInput), which gathers 16 tiles a vector and writes
@@ -80,11 +80,9 @@ type winograd struct {
 	th, tw   int // tiles per column and per row of one image
 	wp, wo   int // widths of the input and output regions: tw·m+2, tw·m
 
-	gm    [][]float64    // G (α×3)
-	u     []*asm.PackedA // U[ξ], K×C, ξ = a·α+b
-	stage []float32      // K·C staging for packing one ξ
-	bias  []float32      // K
-	coef  [][9]float64   // per ξ: G[a][i]·G[b][j]
+	gm   [][]float64    // G (α×3)
+	u    []*asm.PackedA // U[ξ], K×C, ξ = a·α+b
+	bias []float32      // K
 
 	mu    sync.Mutex
 	st    *winoState     // layout for the last batch size
@@ -108,8 +106,8 @@ type winoState struct {
 	n, w   int // batch size; panel width (asm.NR() when it is a multiple of 16, else 16)
 	blocks []winoBlock
 	maxPad int // largest block's tile count rounded up to w
-	inLen  int // input region floats (zero area included)
-	outLen int // output region floats (trash area included)
+	inLen  int // input region floats of one channel
+	outLen int // output region floats of one channel (trash area included)
 }
 
 // winoBlock is a run of consecutive tiles (in image, tile-row, tile-column order).
@@ -160,15 +158,6 @@ func newWinograd(g Geometry, m int) (*winograd, error) {
 	k := &winograd{g: g, m: m, alpha: a, oh: g.OutH(), ow: g.OutW(), gm: gm}
 	k.th, k.tw = (k.oh+m-1)/m, (k.ow+m-1)/m
 	k.wp, k.wo = k.tw*m+2, k.tw*m
-	k.coef = make([][9]float64, a*a)
-	for xi := range k.coef {
-		ra, rb := gm[xi/a], gm[xi%a]
-		for i := 0; i < 3; i++ {
-			for j := 0; j < 3; j++ {
-				k.coef[xi][i*3+j] = ra[i] * rb[j]
-			}
-		}
-	}
 	k.runFn = k.run
 	k.splitIn = func(lo, hi int) { k.inputStage(&k.st.blocks[0], k.split, lo, hi) }
 	k.splitGemm = func(lo, hi int) { k.gemmStage(&k.st.blocks[0], k.split, lo, hi) }
@@ -177,28 +166,37 @@ func newWinograd(g Geometry, m int) (*winograd, error) {
 }
 
 // setWeights computes U[ξ] = (G·g·Gᵀ)[ξ] in float64 for every (k, c), rounds it once
-// and packs it for the GEMM.
+// and packs it for the GEMM. It goes one row a of G at a time (ξ = a·α+b for every b):
+// (G·g)[a] is 9 products, and U[a][b] = (G·g)[a]·G[b]ᵀ 3 more each, so w is read α
+// times rather than α², and the staging holds α of the K×C matrices.
 func (k *winograd) setWeights(w, bias []float32) {
 	g := k.g
-	a2 := k.alpha * k.alpha
+	a := k.alpha
 	kc := g.K * g.C
-	if len(k.stage) < kc {
-		k.stage = make([]float32, kc)
-	}
 	if k.u == nil {
-		k.u = make([]*asm.PackedA, a2)
+		k.u = make([]*asm.PackedA, a*a)
 	}
-	for xi := 0; xi < a2; xi++ {
-		cf := &k.coef[xi]
-		for i := 0; i < kc; i++ {
-			f := w[i*9 : i*9+9]
-			var s float64
-			for j, c := range cf {
-				s += c * float64(f[j])
+	stage := make([]float32, a*kc) // transient: the packed copies are what is kept
+	for ra := 0; ra < a; ra++ {
+		ga := k.gm[ra]
+		// ~100 µs of work per 2048 filters.
+		asm.ParallelFor(kc, 2048, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				f := w[i*9 : i*9+9]
+				var t [3]float64 // (G·g)[a][j] = Σ_r G[a][r]·g[r][j]
+				for r := 0; r < 3; r++ {
+					for j := 0; j < 3; j++ {
+						t[j] += ga[r] * float64(f[r*3+j])
+					}
+				}
+				for b, gb := range k.gm {
+					stage[b*kc+i] = float32(t[0]*gb[0] + t[1]*gb[1] + t[2]*gb[2])
+				}
 			}
-			k.stage[i] = float32(s)
+		})
+		for b := 0; b < a; b++ {
+			k.u[ra*a+b] = asm.PackA(false, g.K, g.C, stage[b*kc:(b+1)*kc], g.C)
 		}
-		k.u[xi] = asm.PackA(false, g.K, g.C, k.stage[:kc], g.C)
 	}
 	if k.bias == nil {
 		k.bias = make([]float32, g.K)
