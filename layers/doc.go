@@ -13,6 +13,13 @@
 // (Dropout in evaluation, AdaptiveAvgPool2d when the size already matches, ReLU in
 // place) return their input itself.
 //
+// # Fusion and in-place ReLU
+//
+// A Sequential runs a ReLU that follows a Conv2d, BatchNorm2d or Linear in place, and
+// in evaluation mode folds a BatchNorm2d that follows a Conv2d into the conv's
+// weights and fuses the following ReLU into the convolution (see Sequential).
+// SetFusion(false) turns both off.
+//
 // # Parameters that change from outside
 //
 // Conv2d keeps its weights in its conv plan's form (packed, Winograd-transformed). It

@@ -2,7 +2,6 @@ package layers
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/govgg/govgg/tensor"
 )
@@ -145,15 +144,15 @@ type Flatten struct {
 // allocate a new tensor header.
 type view struct {
 	t    *tensor.Tensor
-	base unsafe.Pointer
+	base *float32
 }
 
 // of returns t reshaped to shape, reusing the cached view when it already views the
 // same storage with that shape.
 func (v *view) of(t *tensor.Tensor, shape ...int) (*tensor.Tensor, error) {
-	var base unsafe.Pointer
+	var base *float32
 	if d := t.Data(); len(d) > 0 {
-		base = unsafe.Pointer(&d[0])
+		base = &d[0]
 	}
 	if v.t != nil && base != nil && base == v.base && v.t.Len() == t.Len() && tensor.SameShape(v.t.Shape(), shape) {
 		return v.t, nil
