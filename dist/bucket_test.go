@@ -117,7 +117,7 @@ func TestAssignBucketsPartition(t *testing.T) {
 }
 
 func TestReducerRejectsBadOptions(t *testing.T) {
-	c := &Comm{b: single{}, size: 1}
+	c := &Comm{b: single{}, hostRanks: hostRanks{0, 1, 0, 1}}
 	_, err := NewReducer(c, nil, WithBucketBytes(0, 10))
 	require.ErrorContains(t, err, "bucket sizes must be positive")
 }

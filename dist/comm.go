@@ -63,9 +63,9 @@ type backend interface {
 // thread (the thread that initialized MPI); methods hand their work to it and wait,
 // for at most the timeout (see WithTimeout).
 type Comm struct {
-	b                     backend
-	rank, size, localRank int
-	timeout               time.Duration
+	b backend
+	hostRanks
+	timeout time.Duration
 
 	reqs chan func() // served by the comm goroutine; nil when calls run directly
 	exit func(code int)
@@ -74,14 +74,20 @@ type Comm struct {
 	closed bool
 }
 
+// hostRanks places a process in the job.
+type hostRanks struct {
+	rank, size           int
+	localRank, localSize int // among the ranks on this host
+}
+
 // newComm wraps b. With serve, a goroutine locked to its OS thread runs every call;
 // init runs first on that goroutine (MPI_Init must be made by the thread that makes the
 // later calls) and reports the rank, size and local rank.
-func newComm(o options, serve bool, init func() (b backend, rank, size, local int, err error)) (*Comm, error) {
+func newComm(o options, serve bool, init func() (backend, hostRanks, error)) (*Comm, error) {
 	c := &Comm{timeout: o.timeout, exit: os.Exit}
 	if !serve {
 		var err error
-		if c.b, c.rank, c.size, c.localRank, err = init(); err != nil {
+		if c.b, c.hostRanks, err = init(); err != nil {
 			return nil, err
 		}
 		return c, nil
@@ -93,7 +99,7 @@ func newComm(o options, serve bool, init func() (b backend, rank, size, local in
 		// retires the thread instead of handing an MPI thread back to the runtime.
 		runtime.LockOSThread()
 		var err error
-		c.b, c.rank, c.size, c.localRank, err = init()
+		c.b, c.hostRanks, err = init()
 		started <- err
 		if err != nil {
 			return
@@ -119,6 +125,10 @@ func (c *Comm) Size() int { return c.size }
 // LocalRank returns this process's rank among the processes on its host (the index of
 // the accelerator it should use).
 func (c *Comm) LocalRank() int { return c.localRank }
+
+// LocalSize returns the number of ranks on this host: with C cores, each rank's
+// kernels should use about C/LocalSize threads (asm.SetThreads).
+func (c *Comm) LocalSize() int { return c.localSize }
 
 // IsRoot reports whether this is rank 0, the rank that logs and writes checkpoints.
 func (c *Comm) IsRoot() bool { return c.rank == 0 }

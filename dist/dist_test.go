@@ -16,7 +16,7 @@ func TestOpenSingleProcess(t *testing.T) {
 	t.Setenv("PMI_SIZE", "")
 	c, err := Open()
 	require.NoError(t, err)
-	require.Equal(t, []int{0, 1, 0}, []int{c.Rank(), c.Size(), c.LocalRank()})
+	require.Equal(t, []int{0, 1, 0, 1}, []int{c.Rank(), c.Size(), c.LocalRank(), c.LocalSize()})
 	require.True(t, c.IsRoot())
 	require.NoError(t, checkAllReduce(c))
 	require.NoError(t, checkBroadcast(c))
@@ -114,7 +114,7 @@ func TestSameAsBigBatch(t *testing.T) {
 func TestSameAsBigBatchFailsWithoutReduction(t *testing.T) {
 	comms, _ := newGroup(2)
 	err := onRanks(comms, func(c *Comm) error {
-		return checkSameAsBigBatch(&Comm{b: single{}, rank: c.rank, size: 1}, false)
+		return checkSameAsBigBatch(&Comm{b: single{}, hostRanks: hostRanks{c.rank, 1, 0, 1}}, false)
 	})
 	require.Error(t, err)
 	require.ErrorContains(t, err, "differs from the single-process run")

@@ -31,7 +31,7 @@ func newGroup(n int, opts ...Option) ([]*Comm, *group) {
 	}
 	comms := make([]*Comm, n)
 	for r := range n {
-		c, err := newComm(o, true, func() (backend, int, int, int, error) { return member{g, r}, r, n, r, nil })
+		c, err := newComm(o, true, func() (backend, hostRanks, error) { return member{g, r}, hostRanks{r, n, r, n}, nil })
 		if err != nil {
 			panic(err)
 		}

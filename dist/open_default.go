@@ -23,7 +23,7 @@ func Open(opts ...Option) (*Comm, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return newComm(o, false, func() (backend, int, int, int, error) { return single{}, 0, 1, 0, nil })
+	return newComm(o, false, func() (backend, hostRanks, error) { return single{}, hostRanks{0, 1, 0, 1}, nil })
 }
 
 // launchedAsMany reports an error when a launcher's environment says that this is one

@@ -13,7 +13,7 @@ package dist
 // The MPI handles (MPI_COMM_WORLD, MPI_FLOAT, …) are macros that cgo cannot use, so
 // these helpers take plain C types.
 
-static int govgg_init(int *rank, int *size, int *local, int *provided) {
+static int govgg_init(int *rank, int *size, int *local, int *localSize, int *provided) {
 	int err = MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, provided);
 	if (err != MPI_SUCCESS) return err;
 	// Return error codes instead of aborting inside the library, so Go reports them.
@@ -22,7 +22,7 @@ static int govgg_init(int *rank, int *size, int *local, int *provided) {
 	if ((err = MPI_Comm_size(MPI_COMM_WORLD, size)) != MPI_SUCCESS) return err;
 	MPI_Comm node;
 	if ((err = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node)) != MPI_SUCCESS) return err;
-	err = MPI_Comm_rank(node, local);
+	if ((err = MPI_Comm_rank(node, local)) == MPI_SUCCESS) err = MPI_Comm_size(node, localSize);
 	MPI_Comm_free(&node);
 	return err;
 }
@@ -90,17 +90,17 @@ func Open(opts ...Option) (*Comm, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return newComm(o, true, func() (backend, int, int, int, error) {
-		var rank, size, local, provided C.int
-		if err := mpiErr(C.govgg_init(&rank, &size, &local, &provided)); err != nil {
-			return nil, 0, 0, 0, fmt.Errorf("dist: MPI_Init_thread: %w", err)
+	return newComm(o, true, func() (backend, hostRanks, error) {
+		var rank, size, local, localSize, provided C.int
+		if err := mpiErr(C.govgg_init(&rank, &size, &local, &localSize, &provided)); err != nil {
+			return nil, hostRanks{}, fmt.Errorf("dist: MPI_Init_thread: %w", err)
 		}
 		// SERIALIZED is enough (one thread makes every call); FUNNELED would be
 		// too, since that thread is the one that initialized MPI.
 		if provided < C.MPI_THREAD_FUNNELED {
-			return nil, 0, 0, 0, fmt.Errorf("dist: MPI provides thread level %d, below MPI_THREAD_FUNNELED", provided)
+			return nil, hostRanks{}, fmt.Errorf("dist: MPI provides thread level %d, below MPI_THREAD_FUNNELED", provided)
 		}
-		return mpiBackend{}, int(rank), int(size), int(local), nil
+		return mpiBackend{}, hostRanks{int(rank), int(size), int(local), int(localSize)}, nil
 	})
 }
 
