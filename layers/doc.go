@@ -9,7 +9,8 @@
 //
 // Every layer keeps its output, its input gradient and its scratch between calls, so a
 // warm forward or training step allocates nothing. A returned tensor belongs to the
-// layer and is valid until its next Forward (or Backward). Layers in an identity mode
+// layer and is valid until its next Forward (or Backward). A layer is not safe for
+// concurrent use; give each goroutine its own network. Layers in an identity mode
 // (Dropout in evaluation, AdaptiveAvgPool2d when the size already matches, ReLU in
 // place) return their input itself.
 //
