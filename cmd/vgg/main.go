@@ -5,6 +5,9 @@
 //	vgg predict -model vgg16 -weights w.safetensors -image photo.jpg [-topk 5]
 //	vgg bench [-models vgg11,vgg16,vgg19] [-batch 1,8] [-threads 1,2] [-train]
 //	vgg convert [-names torchvision|mindcv] SRC DST   .pth/.ckpt/safetensors → safetensors or .ckpt
+//	vgg train [-c configs/vgg/vgg16_ascend.yaml] [--data_dir DIR] [--epoch_size N] …
+//	                                      (no arguments: a small VGG on the built-in Fashion-MNIST subset)
+//	vgg validate -c recipe.yaml --ckpt_path ckpt/vgg16-200_5004.ckpt [--data_dir DIR]
 package main
 
 import (
@@ -23,10 +26,12 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"info":    {"print each VGG variant's parameters and GFLOPs", runInfo},
-	"predict": {"classify an image with a model and its weights", runPredict},
-	"bench":   {"measure forward passes or training steps on this machine (ms/step, img/s)", runBench},
-	"convert": {"convert weights between .pth, .ckpt and safetensors", runConvert},
+	"info":     {"print each VGG variant's parameters and GFLOPs", runInfo},
+	"predict":  {"classify an image with a model and its weights", runPredict},
+	"bench":    {"measure forward passes or training steps on this machine (ms/step, img/s)", runBench},
+	"convert":  {"convert weights between .pth, .ckpt and safetensors", runConvert},
+	"train":    {"train a VGG (MindCV's train.py flags and YAML recipes)", runTrain},
+	"validate": {"evaluate a checkpoint: Top-1, Top-5 and loss (MindCV's validate.py)", runValidate},
 }
 
 func usage(w io.Writer) {

@@ -1,0 +1,363 @@
+package train
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/govgg/govgg/layers"
+	"github.com/govgg/govgg/optim"
+	"github.com/govgg/govgg/weights"
+)
+
+// Save policies (MindCV's ckpt_save_policy).
+const (
+	LatestK = "latest_k" // keep the newest keep_checkpoint_max checkpoints
+	TopK    = "top_k"    // keep the keep_checkpoint_max checkpoints of best validation Top-1
+	NoSave  = "none"     // write no numbered checkpoints
+)
+
+// checkpointer writes, in its directory, MindCV's files:
+//
+//	{model}-{epoch}_{step}.ckpt            model (MindSpore format, MindCV names)
+//	optim_{model}-{epoch}_{step}.safetensors  optimizer state and counters of that checkpoint
+//	{model}_best.ckpt                      model of the best validation Top-1
+//	result.log                             one row per epoch
+//
+// every file atomically (temporary file, fsync, rename), so a crash leaves the
+// previous version intact.
+type checkpointer struct {
+	dir, model string
+	policy     string
+	keep       int
+	interval   int
+
+	saved []savedCkpt // numbered checkpoints under the policy, oldest first
+	best  float64     // best validation Top-1 so far, -1 for none
+	start int         // epochs done when the run began
+}
+
+type savedCkpt struct {
+	epoch, step int
+	top1        float64 // -1 without validation
+}
+
+// WithCheckpoints saves checkpoints of model (its name, e.g. "vgg16_bn") into dir
+// every interval epochs and after the last one, keeping keep of them under policy
+// (LatestK, TopK or NoSave), plus {model}_best.ckpt and result.log.
+func WithCheckpoints(dir, model, policy string, keep, interval int) Option {
+	return func(t *Trainer) error {
+		switch policy {
+		case LatestK, TopK, NoSave:
+		default:
+			return fmt.Errorf("train: checkpoint policy %q, want %s, %s or %s", policy, LatestK, TopK, NoSave)
+		}
+		if keep < 1 || interval < 1 {
+			return fmt.Errorf("train: keep %d checkpoints every %d epochs: both must be at least 1", keep, interval)
+		}
+		if dir == "" || model == "" {
+			return errors.New("train: checkpoints need a directory and a model name")
+		}
+		t.ckpt = &checkpointer{dir: dir, model: model, policy: policy, keep: keep, interval: interval, best: -1}
+		return nil
+	}
+}
+
+// CheckpointName returns MindCV's name of the checkpoint after epoch (1-based) of
+// steps steps: "vgg16-200_5004.ckpt".
+func CheckpointName(model string, epoch, steps int) string {
+	return fmt.Sprintf("%s-%d_%d.ckpt", model, epoch, steps)
+}
+
+// ParseCheckpointName returns the model, epoch and step of a "{model}-{epoch}_{step}.ckpt"
+// name (a path's directory is ignored).
+func ParseCheckpointName(path string) (model string, epoch, step int, ok bool) {
+	base := strings.TrimSuffix(filepath.Base(path), ".ckpt")
+	if base == filepath.Base(path) {
+		return "", 0, 0, false
+	}
+	i := strings.LastIndexByte(base, '-')
+	if i <= 0 {
+		return "", 0, 0, false
+	}
+	es := strings.SplitN(base[i+1:], "_", 2)
+	if len(es) != 2 {
+		return "", 0, 0, false
+	}
+	e, err1 := strconv.Atoi(es[0])
+	s, err2 := strconv.Atoi(es[1])
+	if err1 != nil || err2 != nil || e < 0 || s < 0 {
+		return "", 0, 0, false
+	}
+	return base[:i], e, s, true
+}
+
+// OptimizerStatePath returns where the optimizer state of a checkpoint is kept:
+// optim_{model}-{epoch}_{step}.safetensors beside it.
+func OptimizerStatePath(ckptPath string) string {
+	dir, base := filepath.Split(ckptPath)
+	return filepath.Join(dir, "optim_"+strings.TrimSuffix(base, ".ckpt")+".safetensors")
+}
+
+func (c *checkpointer) path(name string) string { return filepath.Join(c.dir, name) }
+
+// open prepares the directory and picks up the checkpoints an earlier part of this run
+// left there (those of epochs ≤ start), so that retention and the best Top-1 continue.
+func (c *checkpointer) open() error {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return fmt.Errorf("train: checkpoint directory: %w", err)
+	}
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return fmt.Errorf("train: checkpoint directory: %w", err)
+	}
+	c.saved = c.saved[:0]
+	for _, e := range entries {
+		model, epoch, step, ok := ParseCheckpointName(e.Name())
+		if !ok || model != c.model || epoch > c.start {
+			continue
+		}
+		top1 := -1.0
+		if f, err := weights.ReadFile(OptimizerStatePath(c.path(e.Name()))); err == nil {
+			if v, err := strconv.ParseFloat(f.Metadata["top1"], 64); err == nil {
+				top1 = v
+			}
+		}
+		c.saved = append(c.saved, savedCkpt{epoch, step, top1})
+		c.best = max(c.best, top1)
+	}
+	sort.Slice(c.saved, func(i, j int) bool { return c.saved[i].epoch < c.saved[j].epoch })
+	return nil
+}
+
+// epochEnd appends the epoch's row to result.log and saves what the policy asks for.
+func (c *checkpointer) epochEnd(t *Trainer, er EpochResult, steps int, last bool) error {
+	if err := c.appendResult(er); err != nil {
+		return err
+	}
+	top1 := -1.0
+	if er.Val != nil {
+		top1 = er.Val.Top1
+	}
+	if c.policy != NoSave && (er.Epoch%c.interval == 0 || last) {
+		name := CheckpointName(c.model, er.Epoch, steps)
+		// The optimizer state goes first: a checkpoint whose .ckpt exists is complete.
+		if err := saveOptimizerState(OptimizerStatePath(c.path(name)), t.opt.State(), map[string]string{
+			"model": c.model, "epoch": strconv.Itoa(er.Epoch), "step": strconv.Itoa(steps),
+			"top1": strconv.FormatFloat(top1, 'g', -1, 64),
+		}); err != nil {
+			return err
+		}
+		if err := saveModel(c.path(name), t); err != nil {
+			return err
+		}
+		c.saved = append(c.saved, savedCkpt{er.Epoch, steps, top1})
+		if err := c.prune(); err != nil {
+			return err
+		}
+	}
+	if er.Val != nil && top1 > c.best {
+		c.best = top1
+		if err := saveModel(c.path(c.model+"_best.ckpt"), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prune deletes the checkpoints the policy no longer keeps.
+func (c *checkpointer) prune() error {
+	for len(c.saved) > c.keep {
+		drop := 0 // latest_k: the oldest
+		if c.policy == TopK {
+			for i, s := range c.saved { // the lowest Top-1, the oldest among equals
+				if s.top1 < c.saved[drop].top1 {
+					drop = i
+				}
+			}
+		}
+		s := c.saved[drop]
+		p := c.path(CheckpointName(c.model, s.epoch, s.step))
+		for _, f := range []string{p, OptimizerStatePath(p)} {
+			if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("train: removing old checkpoint: %w", err)
+			}
+		}
+		c.saved = append(c.saved[:drop], c.saved[drop+1:]...)
+	}
+	return nil
+}
+
+const resultHeader = "Epoch\tTrainLoss\tTop1\tTop5\tValLoss\tTrainTime(s)\tValTime(s)\tEpochTime(s)\n"
+
+func (c *checkpointer) appendResult(er EpochResult) error {
+	p := c.path("result.log")
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("train: result.log: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() == 0 {
+		_, err = io.WriteString(f, resultHeader)
+	}
+	top1, top5, vloss := "-", "-", "-"
+	if er.Val != nil {
+		top1, top5, vloss = fmt.Sprintf("%.4f", er.Val.Top1), fmt.Sprintf("%.4f", er.Val.Top5), fmt.Sprintf("%.6f", er.Val.Loss)
+	}
+	if err == nil {
+		_, err = fmt.Fprintf(f, "%d\t%.6f\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\n", er.Epoch, er.TrainLoss, top1, top5, vloss,
+			er.TrainTime.Seconds(), er.ValTime.Seconds(), (er.TrainTime + er.ValTime).Seconds())
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("train: result.log: %w", err)
+	}
+	return nil
+}
+
+// modelTensors returns the model's state in MindCV's names (batch norm gamma, beta,
+// moving_mean, moving_variance; num_batches_tracked dropped), which MindSpore's
+// load_checkpoint and vgg.Model.LoadWeights both take.
+func modelTensors(t *Trainer) []weights.Named {
+	sd := t.model.StateDict()
+	names := make([]string, len(sd))
+	for i, p := range sd {
+		names[i] = p.Name
+	}
+	toMS := weights.TorchvisionToMindCV(names)
+	out := make([]weights.Named, 0, len(sd))
+	for _, p := range sd {
+		if n := toMS(p.Name); n != "" {
+			out = append(out, weights.Named{Name: n, Tensor: p.Value})
+		}
+	}
+	return out
+}
+
+func saveModel(path string, t *Trainer) error {
+	ts := modelTensors(t)
+	return writeAtomic(path, func(w io.Writer) error { return weights.Write(w, ts, weights.MindSpore) })
+}
+
+func saveOptimizerState(path string, s optim.State, meta map[string]string) error {
+	ts := make([]weights.Named, len(s.Tensors))
+	for i, p := range s.Tensors {
+		ts[i] = weights.Named{Name: p.Name, Tensor: p.Value}
+	}
+	m := map[string]string{"global_step": strconv.Itoa(s.Step), "updates": strconv.Itoa(s.Updates)}
+	for k, v := range meta {
+		m[k] = v
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		return weights.Write(w, ts, weights.Safetensors, weights.WithMetadata(m))
+	})
+}
+
+func loadOptimizerState(path string) (optim.State, map[string]string, error) {
+	f, err := weights.ReadFile(path)
+	if err != nil {
+		return optim.State{}, nil, fmt.Errorf("train: optimizer state: %w", err)
+	}
+	step, err1 := strconv.Atoi(f.Metadata["global_step"])
+	upd, err2 := strconv.Atoi(f.Metadata["updates"])
+	if err1 != nil || err2 != nil {
+		return optim.State{}, nil, fmt.Errorf("train: optimizer state %s has no global_step/updates metadata", path)
+	}
+	s := optim.State{Step: step, Updates: upd}
+	for _, n := range f.Tensors {
+		s.Tensors = append(s.Tensors, &layers.Param{Name: n.Name, Value: n.Tensor})
+	}
+	return s, f.Metadata, nil
+}
+
+// beforeRename, when set by a test, runs after the temporary file is complete and
+// before it replaces the target: an error there simulates a crash at that point.
+var beforeRename func(tmp string) error
+
+// writeAtomic writes path through write so that it holds either its old content or
+// the complete new one: temporary file in the same directory, fsync, rename.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("train: saving %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			err = fmt.Errorf("train: saving %s: %w", path, err)
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err = write(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if beforeRename != nil {
+		if err = beforeRename(tmp.Name()); err != nil {
+			return err
+		}
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Resume continues the run that wrote ckptPath: the model's parameters and batch-norm
+// statistics come from it and, for a "{model}-{epoch}_{step}.ckpt" name, training
+// continues after that epoch. With withOptimizer (MindCV's resume_opt) the optimizer
+// state saved beside it (OptimizerStatePath) is restored too, so the run continues
+// exactly as if it had not stopped; without it the momenta start from zero while the
+// learning-rate schedule still continues from the checkpoint's step.
+func (t *Trainer) Resume(ckptPath string, withOptimizer bool) error {
+	_, epoch, _, named := ParseCheckpointName(ckptPath)
+	if err := t.model.LoadWeights(ckptPath); err != nil {
+		return err
+	}
+	if named {
+		t.startEpoch = epoch
+	}
+	if t.ckpt != nil {
+		t.ckpt.start = t.startEpoch
+	}
+	if !withOptimizer {
+		return nil
+	}
+	if !named {
+		return fmt.Errorf("train: resume_opt: cannot tell the epoch of %s (want {model}-{epoch}_{step}.ckpt)", ckptPath)
+	}
+	sp := OptimizerStatePath(ckptPath)
+	s, meta, err := loadOptimizerState(sp)
+	if err != nil {
+		return err
+	}
+	if meta["epoch"] != strconv.Itoa(epoch) {
+		return fmt.Errorf("train: optimizer state %s belongs to epoch %s, not %d", sp, meta["epoch"], epoch)
+	}
+	if err := t.opt.LoadState(s); err != nil {
+		return fmt.Errorf("train: optimizer state %s: %w", sp, err)
+	}
+	t.resumedOpt = true
+	return nil
+}
