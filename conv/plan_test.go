@@ -530,3 +530,61 @@ func TestWeightBoundFallback(t *testing.T) {
 	x64, w64 := ToFloat64(x), ToFloat64(w)
 	checkAgainst(t, "forward", y, ReferenceForward(g, 2, x64, w64, nil), ReferenceForward(g, 2, Abs(x64), Abs(w64), nil))
 }
+
+// TestPlanWinogradPasses checks the plan's wiring of the Winograd kernels: forward
+// on the weights, backward data on the rotated, C/K-swapped weights (a kernel of
+// its own), and backward filter through implicit GEMM, at each algorithm's
+// tolerance (kernels.md §2).
+func TestPlanWinogradPasses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	tol := map[Algorithm][2]float64{WinogradF23: {1e-5, 2e-5}, WinogradF43: {2e-5, 5e-5}, WinogradF63: {1e-4, 3e-4}}
+	g := geom(5, 7, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1)
+	n := 2
+	x := randF32(rng, n*g.C*g.H*g.W)
+	w := randF32(rng, g.K*g.C*9)
+	b := randF32(rng, g.K)
+	dy := randF32(rng, n*g.K*g.OutH()*g.OutW())
+	x64, w64, b64, dy64 := ToFloat64(x), ToFloat64(w), ToFloat64(b), ToFloat64(dy)
+	yRef := ReferenceForward(g, n, x64, w64, b64)
+	dxRef := ReferenceBackwardData(g, n, dy64, w64)
+	dwRef, _ := ReferenceBackwardFilter(g, n, x64, dy64)
+	for a, tl := range tol {
+		if applicable(a, g) != nil {
+			continue
+		}
+		t.Run(a.String(), func(t *testing.T) {
+			p, err := NewPlan(g, WithAlgorithm(a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.SetWeights(w, b); err != nil {
+				t.Fatal(err)
+			}
+			y := make([]float32, len(yRef))
+			dx := make([]float32, len(dxRef))
+			dw := make([]float32, len(dwRef))
+			if err := p.Forward(y, x, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.BackwardData(dx, dy, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.BackwardFilter(dw, nil, x, dy, n); err != nil {
+				t.Fatal(err)
+			}
+			if p.Algorithm() != a || p.bwdData.alg != a {
+				t.Errorf("forward ran %v and backward data %v, want %v for both", p.Algorithm(), p.bwdData.alg, a)
+			}
+			for _, r := range []struct {
+				what string
+				got  []float32
+				want []float64
+				tol  [2]float64
+			}{{"y", y, yRef, tl}, {"dx", dx, dxRef, tl}, {"dw", dw, dwRef, [2]float64{tolRelL2, tolMaxRel}}} {
+				if e := Compare(r.got, r.want); !e.Within(r.tol[0], r.tol[1]) {
+					t.Errorf("%s: %v", r.what, e)
+				}
+			}
+		})
+	}
+}
