@@ -1,0 +1,364 @@
+//go:build ascend && ascendstub
+
+package npu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/govgg/govgg/layers"
+	"github.com/govgg/govgg/tensor"
+)
+
+// These tests run the backend against the C stubs of stub_ascend.c, which compute
+// float64-accumulated reference results: a network on the "NPU" must match the same
+// network on the CPU backend, which checks the bindings' descriptors and the
+// residency rules (a stale mirror gives wrong numbers), and the stubs' log and
+// counters check call order, executor reuse and that everything created is destroyed.
+
+// smallNet is a VGG in miniature: conv-BN-ReLU-pool, conv-ReLU-pool, then the
+// classifier Linear-ReLU-Dropout-Linear.
+func smallNet(t *testing.T) *layers.Sequential {
+	t.Helper()
+	c1, err := layers.NewConv2d(3, 4, 3, 1, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := layers.NewConv2d(4, 6, 3, 1, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return layers.NewSequential(c1, layers.NewBatchNorm2d(4), layers.NewReLU(), layers.NewMaxPool2d(2, 2),
+		c2, layers.NewReLU(), layers.NewMaxPool2d(2, 2), layers.NewFlatten(),
+		layers.NewLinear(6*2*2, 8, true), layers.NewReLU(), layers.NewDropout(0.5, 7), layers.NewLinear(8, 5, true))
+}
+
+// twin returns two copies of smallNet with equal parameters.
+func twin(t *testing.T) (a, b *layers.Sequential) {
+	a, b = smallNet(t), smallNet(t)
+	pa, pb := a.Params(), b.Params()
+	for i := range pa {
+		copy(pb[i].Value.Data(), pa[i].Value.Data())
+	}
+	b.ParamsChanged()
+	return a, b
+}
+
+func randTensor(r *rand.Rand, shape ...int) *tensor.Tensor {
+	x := tensor.New(shape...)
+	for i := range x.Data() {
+		x.Data()[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+func newStubBackend(t *testing.T, opts ...Option) *Backend {
+	t.Helper()
+	b, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return b
+}
+
+func near(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(w) != math.IsNaN(g) || math.Abs(g-w) > tol*(1+math.Abs(w)) {
+			t.Fatalf("%s[%d] = %g, want %g", what, i, g, w)
+		}
+	}
+}
+
+// step runs a training step (forward, cross-entropy, backward) and returns the
+// logits and the loss.
+func step(t *testing.T, net *layers.Sequential, be layers.Backend, x *tensor.Tensor, labels []int) ([]float32, float32) {
+	t.Helper()
+	ce, err := layers.NewCrossEntropy(0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce.SetBackend(be)
+	y, err := net.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, grad, err := ce.Forward(y, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.Backward(grad); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Clone(y.Data()), loss
+}
+
+func TestTrainingStepMatchesCPU(t *testing.T) {
+	be := newStubBackend(t, WithLogger(func(string, ...any) {}))
+	cpuNet, npuNet := twin(t)
+	npuNet.SetBackend(be)
+	for _, n := range []*layers.Sequential{cpuNet, npuNet} {
+		n.SetTraining(true)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	x := randTensor(r, 2, 3, 8, 8)
+	labels := []int{1, 4}
+	for it := 0; it < 3; it++ {
+		yc, lc := step(t, cpuNet, nil, x, labels)
+		yn, ln := step(t, npuNet, be, x, labels)
+		near(t, fmt.Sprintf("step %d logits", it), yn, yc, 1e-4)
+		near(t, fmt.Sprintf("step %d loss", it), []float32{ln}, []float32{lc}, 1e-5)
+		pc, pn := cpuNet.Params(), npuNet.Params()
+		for i := range pc {
+			near(t, fmt.Sprintf("step %d grad %s", it, pc[i].Name), pn[i].Grad.Data(), pc[i].Grad.Data(), 1e-3)
+		}
+		// An SGD step on the host, as an optimizer does; then the user's input
+		// buffer is refilled in place, as a data loader does.
+		for _, ps := range [][]*layers.Param{pc, pn} {
+			for _, p := range ps {
+				for j, g := range p.Grad.Data() {
+					p.Value.Data()[j] -= 0.05 * g
+				}
+			}
+		}
+		for i := range x.Data() {
+			x.Data()[i] = float32(r.NormFloat64())
+		}
+	}
+	// Evaluation mode: the Sequential folds BN into the conv and fuses the ReLU.
+	cpuNet.SetTraining(false)
+	npuNet.SetTraining(false)
+	for it := 0; it < 2; it++ {
+		yc, err := cpuNet.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Clone(yc.Data())
+		yn, err := npuNet.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "eval logits", yn.Data(), want, 1e-4)
+		x.Data()[it] += 1
+	}
+	if s := be.Stats(); s.Fallbacks != 3 { // the three cross-entropy calls
+		t.Errorf("%d fallbacks, want 3 (cross-entropy only)", s.Fallbacks)
+	}
+}
+
+// TestForwardCalls checks, for an evaluation forward, the operators and their
+// order, the descriptors of the first convolution, that a second forward reuses
+// every executor, and what it copies.
+func TestForwardCalls(t *testing.T) {
+	be := newStubBackend(t)
+	_, net := twin(t)
+	net.SetBackend(be)
+	x := randTensor(rand.New(rand.NewPCG(3, 4)), 2, 3, 8, 8)
+	stubLogReset()
+	if _, err := net.Forward(x); err != nil {
+		t.Fatal(err)
+	}
+	var phase1, phase2 []string
+	var conv *stubRec
+	for _, r := range stubLog() {
+		if name, ok := strings.CutSuffix(r.Op, "GetWorkspaceSize"); ok {
+			phase1 = append(phase1, name)
+			if conv == nil && name == "aclnnConvolution" {
+				conv = &r
+			}
+			continue
+		}
+		if strings.HasPrefix(r.Op, "aclnn") {
+			phase2 = append(phase2, r.Op)
+		}
+	}
+	want := []string{"aclnnConvolution", "aclnnInplaceRelu", "aclnnMaxPool2dWithIndices", // BN folded, ReLU fused
+		"aclnnConvolution", "aclnnInplaceRelu", "aclnnMaxPool2dWithIndices",
+		"aclnnInplaceAddmm", "aclnnInplaceRelu", "aclnnInplaceAddmm"} // Dropout is the identity
+	if !slices.Equal(phase2, want) || !slices.Equal(phase1, want) {
+		t.Fatalf("operators:\nphase 1 %v\nphase 2 %v\nwant    %v", phase1, phase2, want)
+	}
+	// input, weight, bias, output of conv 1 (3→4 on 2×3×8×8).
+	type d struct {
+		dims, strides []int64
+	}
+	wantT := []d{{[]int64{2, 3, 8, 8}, []int64{192, 64, 8, 1}}, {[]int64{4, 3, 3, 3}, []int64{27, 9, 3, 1}},
+		{[]int64{4}, []int64{1}}, {[]int64{2, 4, 8, 8}, []int64{256, 64, 8, 1}}}
+	for i, w := range wantT {
+		got := conv.Tensors[i]
+		if !slices.Equal(got.Dims, w.dims) || !slices.Equal(got.Strides, w.strides) || got.DType != 0 {
+			t.Errorf("conv tensor %d: dims %v strides %v dtype %d, want %v %v float", i, got.Dims, got.Strides, got.DType, w.dims, w.strides)
+		}
+		if wantFmt := map[bool]int{true: 2, false: 0}[i == 2]; got.Format != wantFmt {
+			t.Errorf("conv tensor %d: format %d, want %d", i, got.Format, wantFmt)
+		}
+	}
+	if conv.Cube != int(AllowDownPrecision) {
+		t.Errorf("conv cubeMathType %d, want %d", conv.Cube, AllowDownPrecision)
+	}
+	// Second forward: no executor is built, and only the image, the classifier's
+	// weights and its bias-filled outputs go up; every output comes back.
+	before, live := be.Stats(), stubLive()
+	stubLogReset()
+	if _, err := net.Forward(x); err != nil {
+		t.Fatal(err)
+	}
+	after, live2 := be.Stats(), stubLive()
+	if after.ExecutorsBuilt != before.ExecutorsBuilt || after.ExecutorsReused-before.ExecutorsReused != int64(len(want)) {
+		t.Errorf("second forward built %d and reused %d executors, want 0 and %d",
+			after.ExecutorsBuilt-before.ExecutorsBuilt, after.ExecutorsReused-before.ExecutorsReused, len(want))
+	}
+	for _, r := range stubLog() {
+		if strings.HasSuffix(r.Op, "GetWorkspaceSize") {
+			t.Errorf("second forward called %s", r.Op)
+		}
+	}
+	if up := live2.H2D - live.H2D; up != 5 {
+		t.Errorf("second forward uploaded %d buffers, want 5 (image, 2 Linear weights, 2 bias-filled outputs)", up)
+	}
+	if down := live2.D2H - live.D2H; down != 9 { // 5 calls writing 1 buffer + 2 pools writing 2
+		t.Errorf("second forward downloaded %d buffers, want 9", down)
+	}
+}
+
+// TestCloseDestroysEverything: every tensor, array, scalar, executor, device buffer
+// and stream the backend created is destroyed by Close.
+func TestCloseDestroysEverything(t *testing.T) {
+	base := stubLive()
+	be, err := New(WithLogger(func(string, ...any) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, net := twin(t)
+	net.SetBackend(be)
+	net.SetTraining(true)
+	step(t, net, be, randTensor(rand.New(rand.NewPCG(5, 6)), 2, 3, 8, 8), []int{0, 3})
+	if l := stubLive(); l.Executors == base.Executors || l.Tensors == base.Tensors || l.Mallocs == base.Mallocs {
+		t.Fatalf("nothing was created: %+v", l)
+	}
+	if err := be.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := stubLive()
+	got.Syncs, got.H2D, got.D2H = base.Syncs, base.H2D, base.D2H
+	if got != base {
+		t.Errorf("after Close: live %+v, want %+v", got, base)
+	}
+	if be.Stats().DeviceBytes != 0 {
+		t.Errorf("DeviceBytes = %d after Close", be.Stats().DeviceBytes)
+	}
+	if _, err := net.Forward(tensor.New(2, 3, 8, 8)); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("Forward after Close: err = %v", err)
+	}
+}
+
+// TestSgemmViews: transposes and leading dimensions become strides; with ldc > n
+// the padding of C survives.
+func TestSgemmViews(t *testing.T) {
+	be := newStubBackend(t)
+	r := rand.New(rand.NewPCG(7, 8))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+		return s
+	}
+	const m, n, k = 5, 7, 3
+	for _, tc := range []struct {
+		ta, tb      bool
+		alpha, beta float32
+		ldc         int
+	}{{false, false, 1, 0, n}, {true, false, 1, 0, n + 2}, {false, true, 2, 0.5, n}, {true, true, 1, 1, n + 1}} {
+		lda, ldb := k+1, n+3
+		if tc.ta {
+			lda = m + 2
+		}
+		if tc.tb {
+			ldb = k + 1
+		}
+		a, b := fill(lda*max(m, k)), fill(ldb*max(k, n))
+		c := fill(m * tc.ldc)
+		want := slices.Clone(c)
+		if err := layers.CPU().(layers.GemmBackend).Sgemm(tc.ta, tc.tb, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, want, tc.ldc); err != nil {
+			t.Fatal(err)
+		}
+		if err := be.Sgemm(tc.ta, tc.tb, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, c, tc.ldc); err != nil {
+			t.Fatal(err)
+		}
+		near(t, fmt.Sprintf("Sgemm%+v", tc), c, want, 1e-5)
+	}
+}
+
+func TestDropoutMaskMatchesCPU(t *testing.T) {
+	be := newStubBackend(t)
+	x := randTensor(rand.New(rand.NewPCG(9, 10)), 1001).Data()
+	for _, p := range []float32{0, 0.1, 0.5, 0.9, 1} {
+		yc, mc := make([]float32, len(x)), make([]float32, len(x))
+		yn, mn := make([]float32, len(x)), make([]float32, len(x))
+		if err := layers.CPU().(layers.DropoutBackend).Dropout(yc, mc, x, p, 42, 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := be.Dropout(yn, mn, x, p, 42, 3); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(mn, mc) || !slices.Equal(yn, yc) {
+			t.Errorf("p=%g: mask or output differs from the CPU backend's", p)
+		}
+	}
+}
+
+// TestFallbackLogsOnce: cross-entropy runs on the CPU with one notice, however
+// often it is called, and its result is the CPU's.
+func TestFallbackLogsOnce(t *testing.T) {
+	var lines []string
+	be := newStubBackend(t, WithLogger(func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }))
+	logits := []float32{1, 2, 3, -1, 0, 1}
+	for i := 0; i < 3; i++ {
+		g, want := make([]float32, 6), make([]float32, 6)
+		loss, err := be.SoftmaxCrossEntropy(g, logits, []int{2, 0}, nil, 2, 3, 0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wl, _ := layers.CPU().(layers.SoftmaxBackend).SoftmaxCrossEntropy(want, logits, []int{2, 0}, nil, 2, 3, 0.1)
+		if loss != wl || !slices.Equal(g, want) {
+			t.Fatalf("loss %g grad %v, want %g %v", loss, g, wl, want)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "SoftmaxCrossEntropy runs on the CPU") {
+		t.Errorf("notices %q, want one about SoftmaxCrossEntropy", lines)
+	}
+}
+
+func TestDeviceFromMPIRank(t *testing.T) {
+	t.Setenv("OMPI_COMM_WORLD_LOCAL_RANK", "1")
+	stubLogReset()
+	be := newStubBackend(t)
+	_ = be
+	var dev []int
+	for _, r := range stubLog() {
+		if r.Op == "aclrtSetDevice" {
+			dev = append(dev, r.Cube) // the stub logs the device id there
+		}
+	}
+	if !slices.Equal(dev, []int{1}) {
+		t.Errorf("aclrtSetDevice calls %v, want [1]", dev)
+	}
+	t.Setenv("OMPI_COMM_WORLD_LOCAL_RANK", "7")
+	if _, err := New(); err == nil || !strings.Contains(err.Error(), "device 7 does not exist") {
+		t.Errorf("New on a missing device: err = %v", err)
+	}
+}

@@ -1,0 +1,193 @@
+/*
+ * cann_decls.h — the subset of AscendCL and the aclnn operator API that govgg's
+ * npu package calls, declared by the project in plain C.
+ *
+ * Pinned to CANN 8.0.0 (the release MindCV's VGG results were measured with on
+ * Atlas 800T A2). Written from the public API documentation, not copied from CANN's
+ * headers: CANN's aclnn/acl_meta.h is C++-only in some releases (<cstdint>,
+ * constexpr), and cgo compiles its preamble as C.
+ *
+ * Sources of each declaration (CANN 8.0.0 "AscendCL API reference" and "aclnn API
+ * reference"; the same prototypes as the hicann/ops-nn operator docs):
+ *   runtime ........ acl/acl.h, acl/acl_rt.h, acl/acl_base.h (enum values as in acl_base.h)
+ *   tensors ........ aclnn/acl_meta.h: aclCreateTensor/IntArray/BoolArray/Scalar, aclDestroy*
+ *   executors ...... aclnn/aclnn_base.h (aclnn/opdev): aclSetAclOpExecutorRepeatable,
+ *                    aclDestroyAclOpExecutor
+ *   operators ...... aclnnop/aclnn_convolution.h, aclnn_convolution_backward.h, aclnn_mm.h,
+ *                    aclnn_addmm.h, aclnn_relu.h, aclnn_threshold_backward.h,
+ *                    aclnn_max_pool2d_with_indices.h, aclnn_max_pool2d_with_indices_backward.h,
+ *                    aclnn_softmax.h, aclnn_softmax_backward.h, aclnn_batch_norm.h,
+ *                    aclnn_batch_norm_backward.h, aclnn_mul.h, aclnn_add.h
+ *
+ * API drift is real (older releases lack cubeMathType on aclnnConvolution): a build
+ * against another CANN release must be checked on an Ascend host by compiling a C
+ * file that includes both CANN's headers and this one (a conflicting prototype is a
+ * compile error). Only the types this package needs are declared; all handles are
+ * opaque.
+ */
+#ifndef GOVGG_CANN_DECLS_H
+#define GOVGG_CANN_DECLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- acl_base.h ---- */
+typedef int aclError;
+typedef int32_t aclnnStatus;
+#define ACL_SUCCESS 0
+
+typedef enum {
+	ACL_FLOAT = 0,
+	ACL_FLOAT16 = 1,
+	ACL_INT32 = 3,
+	ACL_INT64 = 9,
+	ACL_BOOL = 12,
+} aclDataType;
+
+typedef enum {
+	ACL_FORMAT_NCHW = 0,
+	ACL_FORMAT_NHWC = 1,
+	ACL_FORMAT_ND = 2,
+} aclFormat;
+
+typedef void *aclrtStream;
+typedef void *aclrtContext;
+
+/* ---- acl_rt.h ---- */
+typedef enum {
+	ACL_MEM_MALLOC_HUGE_FIRST = 0,
+} aclrtMemMallocPolicy;
+
+typedef enum {
+	ACL_MEMCPY_HOST_TO_HOST = 0,
+	ACL_MEMCPY_HOST_TO_DEVICE = 1,
+	ACL_MEMCPY_DEVICE_TO_HOST = 2,
+	ACL_MEMCPY_DEVICE_TO_DEVICE = 3,
+} aclrtMemcpyKind;
+
+aclError aclInit(const char *configPath);
+aclError aclFinalize(void);
+aclError aclrtSetDevice(int32_t deviceId);
+aclError aclrtResetDevice(int32_t deviceId);
+aclError aclrtGetDeviceCount(uint32_t *count);
+aclError aclrtGetCurrentContext(aclrtContext *context);
+aclError aclrtSetCurrentContext(aclrtContext context);
+aclError aclrtCreateStream(aclrtStream *stream);
+aclError aclrtDestroyStream(aclrtStream stream);
+aclError aclrtSynchronizeStream(aclrtStream stream);
+aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy);
+aclError aclrtFree(void *devPtr);
+aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, aclrtMemcpyKind kind);
+const char *aclGetRecentErrMsg(void);
+
+/* ---- acl_meta.h ---- */
+typedef struct aclTensor aclTensor;
+typedef struct aclIntArray aclIntArray;
+typedef struct aclBoolArray aclBoolArray;
+typedef struct aclScalar aclScalar;
+typedef struct aclOpExecutor aclOpExecutor;
+
+aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDataType dataType,
+                           const int64_t *stride, int64_t offset, aclFormat format,
+                           const int64_t *storageDims, uint64_t storageDimsNum, void *tensorData);
+aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size);
+aclBoolArray *aclCreateBoolArray(const bool *value, uint64_t size);
+aclScalar *aclCreateScalar(void *value, aclDataType dataType);
+aclnnStatus aclDestroyTensor(const aclTensor *tensor);
+aclnnStatus aclDestroyIntArray(const aclIntArray *array);
+aclnnStatus aclDestroyBoolArray(const aclBoolArray *array);
+aclnnStatus aclDestroyScalar(const aclScalar *scalar);
+
+/* ---- aclnn_base.h: repeatable executors ---- */
+aclnnStatus aclSetAclOpExecutorRepeatable(aclOpExecutor *executor);
+aclnnStatus aclDestroyAclOpExecutor(aclOpExecutor *executor);
+
+/* ---- operators: phase 1 (GetWorkspaceSize) and phase 2 (run) ---- */
+#define GOVGG_ACLNN_RUN(name) \
+	aclnnStatus name(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+
+aclnnStatus aclnnConvolutionGetWorkspaceSize(const aclTensor *input, const aclTensor *weight,
+	const aclTensor *bias, const aclIntArray *stride, const aclIntArray *padding,
+	const aclIntArray *dilation, bool transposed, const aclIntArray *outputPadding,
+	int64_t groups, aclTensor *output, int8_t cubeMathType, uint64_t *workspaceSize,
+	aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnConvolution);
+
+aclnnStatus aclnnConvolutionBackwardGetWorkspaceSize(const aclTensor *gradOutput,
+	const aclTensor *input, const aclTensor *weight, const aclIntArray *biasSizes,
+	const aclIntArray *stride, const aclIntArray *padding, const aclIntArray *dilation,
+	bool transposed, const aclIntArray *outputPadding, int groups,
+	const aclBoolArray *outputMask, int8_t cubeMathType, aclTensor *gradInput,
+	aclTensor *gradWeight, aclTensor *gradBias, uint64_t *workspaceSize,
+	aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnConvolutionBackward);
+
+aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+	int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnMm);
+
+aclnnStatus aclnnInplaceAddmmGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mat1,
+	const aclTensor *mat2, const aclScalar *beta, const aclScalar *alpha, int8_t cubeMathType,
+	uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnInplaceAddmm);
+
+aclnnStatus aclnnReluGetWorkspaceSize(const aclTensor *self, aclTensor *out,
+	uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnRelu);
+
+aclnnStatus aclnnInplaceReluGetWorkspaceSize(aclTensor *selfRef, uint64_t *workspaceSize,
+	aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnInplaceRelu);
+
+aclnnStatus aclnnThresholdBackwardGetWorkspaceSize(const aclTensor *gradOutput,
+	const aclTensor *self, const aclScalar *threshold, aclTensor *out,
+	uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnThresholdBackward);
+
+aclnnStatus aclnnMaxPool2dWithIndicesGetWorkspaceSize(const aclTensor *self,
+	const aclIntArray *kernelSize, const aclIntArray *stride, const aclIntArray *padding,
+	const aclIntArray *dilation, bool ceilMode, aclTensor *out, aclTensor *indices,
+	uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnMaxPool2dWithIndices);
+
+aclnnStatus aclnnMaxPool2dWithIndicesBackwardGetWorkspaceSize(const aclTensor *gradOutput,
+	const aclTensor *self, const aclTensor *indices, const aclIntArray *kernelSize,
+	const aclIntArray *stride, const aclIntArray *padding, const aclIntArray *dilation,
+	bool ceilMode, aclTensor *gradInput, uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnMaxPool2dWithIndicesBackward);
+
+aclnnStatus aclnnSoftmaxGetWorkspaceSize(const aclTensor *self, int64_t dim, aclTensor *out,
+	uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnSoftmax);
+
+aclnnStatus aclnnSoftmaxBackwardGetWorkspaceSize(const aclTensor *gradOutput,
+	const aclTensor *output, int64_t dim, aclTensor *out, uint64_t *workspaceSize,
+	aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnSoftmaxBackward);
+
+aclnnStatus aclnnBatchNormGetWorkspaceSize(const aclTensor *input, const aclTensor *weight,
+	const aclTensor *bias, aclTensor *runningMean, aclTensor *runningVar, bool training,
+	double momentum, double eps, aclTensor *output, aclTensor *saveMean, aclTensor *saveInvstd,
+	uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnBatchNorm);
+
+aclnnStatus aclnnBatchNormBackwardGetWorkspaceSize(const aclTensor *gradOut,
+	const aclTensor *input, const aclTensor *weight, const aclTensor *runningMean,
+	const aclTensor *runningVar, const aclTensor *saveMean, const aclTensor *saveInvstd,
+	bool training, double eps, const aclBoolArray *outputMask, aclTensor *gradInput,
+	aclTensor *gradWeight, aclTensor *gradBias, uint64_t *workspaceSize,
+	aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnBatchNormBackward);
+
+aclnnStatus aclnnMulGetWorkspaceSize(const aclTensor *self, const aclTensor *other, aclTensor *out,
+	uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnMul);
+
+aclnnStatus aclnnInplaceAddGetWorkspaceSize(const aclTensor *selfRef, const aclTensor *other,
+	const aclScalar *alpha, uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnInplaceAdd);
+
+#undef GOVGG_ACLNN_RUN
+
+#endif /* GOVGG_CANN_DECLS_H */
