@@ -3,8 +3,6 @@ package conv
 import (
 	"fmt"
 	"time"
-
-	"github.com/govgg/govgg/asm"
 )
 
 // Option configures a Plan.
@@ -155,19 +153,18 @@ func (p *Plan) SetWeights(w, bias []float32) error {
 	} else {
 		p.bias = append(p.bias[:0], bias...)
 	}
-	if !p.hasW && p.cfg.alg != Auto {
-		// Fail early when a forced algorithm's weights exceed the bound.
-		p.hasW = true
-		if _, err := p.kernel(p.cfg.alg); err != nil {
-			p.hasW = false
-			return err
-		}
-	}
-	p.hasW = true
+	// Kernels refresh their prepared weights when next used.
 	for i := range p.stale {
 		p.stale[i] = p.kern[i] != nil
 	}
 	p.bwdStale = true
+	if !p.hasW && p.cfg.alg != Auto {
+		// Fail early when a forced algorithm's weights exceed the bound.
+		if _, err := p.kernel(p.cfg.alg); err != nil {
+			return err
+		}
+	}
+	p.hasW = true
 	return nil
 }
 
@@ -346,11 +343,4 @@ func (p *Plan) check(n int, in string, lin, perIn int, out string, lout, perOut 
 		return fmt.Errorf("conv: %s for %v has %d elements, want %d (batch %d × %d)", out, p.g, lout, n*perOut, n, perOut)
 	}
 	return nil
-}
-
-// packA packs op(A) into *dst. It is the one place that asks asm for packed panels
-// of per-call data (the backward passes), so that a re-packing API can be adopted
-// here alone.
-func packA(dst **asm.PackedA, transA bool, m, k int, a []float32, lda int) {
-	*dst = asm.PackA(transA, m, k, a, lda)
 }
