@@ -33,6 +33,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return nil
 	}
 	g := curGeom
+	if transB && m <= dotMaxM && g.dot4x4 != nil {
+		sgemmDot(g, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return nil
+	}
 	ap := aPanelPool.get()
 	ap.pack(g, transA, m, k, a, lda)
 	runGemm(g, ap, m, n, k, alpha, nil, matrixB{b: b, ld: ldb, trans: transB}, beta, c, ldc)

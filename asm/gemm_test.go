@@ -166,14 +166,14 @@ func TestSgemmSizes(t *testing.T) {
 }
 
 func TestSgemmLarge(t *testing.T) {
-	sizes := [][3]int{{129, 257, 300}, {67, 1500, 1000}, {300, 40, 900}}
+	sizes := [][3]int{{129, 257, 300}, {67, 1500, 1000}, {300, 40, 900}, {3, 1001, 2500}}
 	if testing.Short() {
 		sizes = sizes[:1]
 	}
 	gemmEachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		for i, s := range sizes {
-			g := newGemmCase(rng, i%2 == 1, i == 2, s[0], s[1], s[2], 3, 1, 0.5, 1.5)
+			g := newGemmCase(rng, i%2 == 1, i >= 2, s[0], s[1], s[2], 3, 1, 0.5, 1.5)
 			g.run(t)
 			g.check(t)
 		}
@@ -223,8 +223,11 @@ func TestSgemmBetaZeroIgnoresNaN(t *testing.T) {
 func TestSgemmNaNInfPropagate(t *testing.T) {
 	gemmEachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
-		for _, tr := range [][2]bool{{false, false}, {true, true}} {
+		for _, tr := range [][2]bool{{false, false}, {true, true}, {false, true}} {
 			m, n, k := 29, 45, 700
+			if tr == [2]bool{false, true} { // few rows and Bᵀ: the dot-product path
+				m = 5
+			}
 			g := newGemmCase(rng, tr[0], tr[1], m, n, k, 0, 1, 1, 0)
 			for i := range g.a {
 				g.a[i] = float32(math.Abs(float64(g.a[i]))) + 0.1
@@ -232,7 +235,7 @@ func TestSgemmNaNInfPropagate(t *testing.T) {
 			for i := range g.b {
 				g.b[i] = float32(math.Abs(float64(g.b[i]))) + 0.1
 			}
-			nanRow, nanP, infCol, infP := 17, 650, 33, 3
+			nanRow, nanP, infCol, infP := m-1, 650, 33, 3
 			if g.transA {
 				g.a[nanP*g.lda+nanRow] = float32(math.NaN())
 			} else {

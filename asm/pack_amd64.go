@@ -80,3 +80,10 @@ func packTransGather2(dst, src *float32, ld, rows, w, W int) {
 	}
 	packTransAVX2(dst, src, ld, rows, w, W)
 }
+
+// dot4x4AVX512 computes 16 dot products of length k, 4 rows of A by 4 rows of B:
+//
+//	for i < 4, r < 4: out[i*4+r] = Σ_{p<k} a[i*lda+p] * b[r*ldb+p]
+//
+//go:noescape
+func dot4x4AVX512(a *float32, lda int, b *float32, ldb, k int, out *float32)

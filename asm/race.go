@@ -18,3 +18,8 @@ func raceKernel(kc int, a *float32, mr int, b *float32, ldb, nr int, c *float32,
 		runtime.RaceWriteRange(unsafe.Add(unsafe.Pointer(c), 4*i*ldc), 4*cols)
 	}
 }
+
+func raceDot(a *float32, lda int, b *float32, ldb, k int) {
+	runtime.RaceReadRange(unsafe.Pointer(a), 4*(3*lda+k))
+	runtime.RaceReadRange(unsafe.Pointer(b), 4*(3*ldb+k))
+}

@@ -43,7 +43,11 @@ type gemmGeom struct {
 	packTrans packFunc
 	maxPackW  int // widest W the pack kernels take
 	packPanel panelFunc
+	dot4x4    dotFunc // nil: small-m products with Bᵀ take the GEMM path
 }
+
+// dotFunc computes out[i*4+r] = Σ_{p<k} a[i*lda+p]·b[r*ldb+p] for i, r < 4.
+type dotFunc func(a *float32, lda int, b *float32, ldb, k int, out *float32)
 
 // panelFunc packs a kc×nc block of a row-major B (row stride ld) into NR slivers,
 // the last zero-padded.

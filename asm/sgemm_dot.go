@@ -1,0 +1,92 @@
+package asm
+
+// Products with few rows of A and a transposed B, C = alpha·op(A)·Bᵀ + beta·C with
+// m ≤ dotMaxM, are a fully connected layer at a small batch: every element of B is
+// used only m times, so the GEMM path's transposing of B into panels costs more
+// than the arithmetic. Here each C element is a dot product of an A row with a B
+// row, both contiguous; B streams once at memory speed.
+
+// dotMaxM is the most rows of A for which Sgemm takes the dot-product path.
+const dotMaxM = 8
+
+// dotJob is one small-m product, shared by the workers as a chunkRunner over
+// blocks of 4 rows of B (single rows when n < 4).
+type dotJob struct {
+	g           *gemmGeom
+	m, n, k     int
+	alpha, beta float32
+	a           []float32 // op(A), 4·ceil(m/4) rows of k, zero-padded
+	b           []float32
+	ldb         int
+	c           []float32
+	ldc         int
+}
+
+var dotJobPool = freeList[dotJob]{}
+var dotAPool = freeList[[]float32]{}
+
+func sgemmDot(g *gemmGeom, transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	ap := dotAPool.get()
+	need := (m + 3) / 4 * 4 * k
+	if cap(*ap) < need {
+		*ap = alignedFloats(need)
+	}
+	ar := (*ap)[:need]
+	for i := 0; i < m; i++ {
+		row := ar[i*k : i*k+k]
+		if transA {
+			for p := range row {
+				row[p] = a[p*lda+i]
+			}
+		} else {
+			copy(row, a[i*lda:i*lda+k])
+		}
+	}
+	clear(ar[m*k:])
+	j := dotJobPool.get()
+	*j = dotJob{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta, a: ar, b: b, ldb: ldb, c: c, ldc: ldc}
+	blocks := (n + 3) / 4
+	if n < 4 {
+		blocks = n
+	}
+	// ~256 K elements of B a chunk.
+	parallelRun(blocks, max(1, (1<<16)/k), j)
+	*j = dotJob{}
+	dotJobPool.put(j)
+	dotAPool.put(ap)
+}
+
+func (j *dotJob) run(lo, hi int) {
+	var out [16]float32
+	for q := lo; q < hi; q++ {
+		// Rows [first, end) of B are this block's; the kernel reads 4 rows from jb.
+		jb, ldb, first, end := 4*q, j.ldb, 4*q, min(4*q+4, j.n)
+		switch {
+		case j.n < 4: // one row, read 4 times
+			jb, ldb, first, end = q, 0, q, q+1
+		case jb+4 > j.n: // the ragged last block overlaps the one before
+			jb = j.n - 4
+		}
+		_ = j.b[(jb+3*min(ldb, 1))*j.ldb+j.k-1]
+		for i0 := 0; i0 < j.m; i0 += 4 {
+			if raceEnabled {
+				raceDot(&j.a[i0*j.k], j.k, &j.b[jb*j.ldb], ldb, j.k)
+			}
+			j.g.dot4x4(&j.a[i0*j.k], j.k, &j.b[jb*j.ldb], ldb, j.k, &out[0])
+			for i := i0; i < min(i0+4, j.m); i++ {
+				row := j.c[i*j.ldc:]
+				for r := first - jb; r < end-jb; r++ {
+					v := j.alpha * out[(i-i0)*4+r]
+					if j.beta != 0 {
+						v += j.beta * row[jb+r]
+					}
+					row[jb+r] = v
+				}
+			}
+		}
+	}
+}
