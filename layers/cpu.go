@@ -373,9 +373,11 @@ func (cpuBackend) Dropout(y, mask, x []float32, p float32, seed, step uint64) er
 		copy(y, x)
 		return nil
 	}
-	if p >= 1 {
+	if p >= 1 { // x·0, as PyTorch: NaN and ±Inf give NaN
 		clear(mask[:len(x)])
-		clear(y[:len(x)])
+		for i, v := range x {
+			y[i] = v * 0
+		}
 		return nil
 	}
 	j := getJob(dropoutPairs)
