@@ -158,7 +158,7 @@ func newIm2colSource(g Geometry, blockCols int) im2colSource {
 
 // run is a piece of one sliver's columns inside one output row: panel positions
 // dst…dst+l-1 of every tap row read xp[tap+src+i·StrideW].
-type run struct{ dst, src, l int32 }
+type run struct{ dst, src, l int }
 
 // PackB implements asm.BSource. Calls for disjoint panels may run concurrently:
 // they share only read-only fields.
@@ -172,16 +172,16 @@ func (b *im2colSource) PackB(dst []float32, k0, kc, j0, nc, nr int) {
 		nrun, s1 := 0, s0
 		for ; s1 < nc; s1 += nr {
 			w := min(nr, nc-s1)
-			// A sliver has at most one run per output row it touches; nr ≤ 256
+			// A sliver has at most one run per output row it touches; nr ≤ 512
 			// keeps a lone sliver within the buffer.
 			if nrun > 0 && nrun+min(w, (w-1)/pg.q+2) > len(runs) {
 				break
 			}
-			base := int32((s1 / nr) * kc * nr)
+			base := (s1 / nr) * kc * nr
 			off, ox := pg.colOffset(b.col0 + j0 + s1)
 			for j := 0; j < w; {
 				seg := min(w-j, pg.q-ox)
-				runs[nrun] = run{dst: base + int32(j), src: int32(off), l: int32(seg)}
+				runs[nrun] = run{dst: base + j, src: off, l: seg}
 				nrun++
 				j += seg
 				off, ox = pg.colOffset(b.col0 + j0 + s1 + j)
@@ -194,8 +194,8 @@ func (b *im2colSource) PackB(dst []float32, k0, kc, j0, nc, nr int) {
 		} else {
 			for p, t := range taps {
 				for _, r := range rs {
-					d := dst[int(r.dst)+p*nr : int(r.dst)+p*nr+int(r.l)]
-					src := b.xp[t+int(r.src):]
+					d := dst[r.dst+p*nr : r.dst+p*nr+r.l]
+					src := b.xp[t+r.src:]
 					if sw == 1 && r.l <= 8 {
 						src = src[:len(d)]
 						for i := range d {
@@ -224,10 +224,10 @@ func (b *im2colSource) PackB(dst []float32, k0, kc, j0, nc, nr int) {
 func packSliverRuns(dst, xp []float32, taps []int, rs []run, nr int) {
 	for p, t := range taps {
 		for _, r := range rs {
-			d := dst[int(r.dst)+p*nr:]
-			s := xp[t+int(r.src):]
+			d := dst[r.dst+p*nr:]
+			s := xp[t+r.src:]
 			switch {
-			case int(r.l) != nr:
+			case r.l != nr:
 				copy(d[:r.l], s)
 			case nr == 32:
 				*(*[32]float32)(d) = *(*[32]float32)(s)
