@@ -362,3 +362,30 @@ func TestDeviceFromMPIRank(t *testing.T) {
 		t.Errorf("New on a missing device: err = %v", err)
 	}
 }
+
+// TestUse: the backend is registered as "ascend"; Use makes it every layer's
+// default, and options after it started are refused.
+func TestUse(t *testing.T) {
+	if !slices.Contains(layers.Backends(), Name) {
+		t.Fatalf("backends %v lack %q", layers.Backends(), Name)
+	}
+	if err := Use(WithLogger(func(string, ...any) {})); err != nil {
+		t.Fatal(err)
+	}
+	defer layers.UseBackend("cpu")
+	if got := layers.DefaultBackend().Name(); got != Name {
+		t.Fatalf("default backend %q", got)
+	}
+	before := defaultBackend.Stats().Launches
+	x := tensor.New(2, 3)
+	x.Data()[1] = -1
+	if _, err := layers.NewReLU().Forward(x); err != nil {
+		t.Fatal(err)
+	}
+	if defaultBackend.Stats().Launches == before {
+		t.Error("a layer without a backend of its own did not run on the default ascend backend")
+	}
+	if err := Use(WithDevice(1)); err == nil || !strings.Contains(err.Error(), "already started") {
+		t.Errorf("Use with options after start: err = %v", err)
+	}
+}
