@@ -116,3 +116,21 @@ func BenchmarkSgemmNaive(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmFC6 is VGG-16's first fully connected layer, y = x·Wᵀ with W
+// 4096×25088 (392 MiB), at batch 1 and 8: bound by reading W, reported in GB/s.
+func BenchmarkSgemmFC6(b *testing.B) {
+	const n, k = 4096, 25088
+	w := randSlice(n * k)
+	for _, m := range []int{1, 8} {
+		b.Run(fmt.Sprintf("batch=%d", m), func(b *testing.B) {
+			x, y := randSlice(m*k), make([]float32, m*n)
+			benchThreads(b, func(b *testing.B) {
+				for b.Loop() {
+					_ = asm.Sgemm(false, true, m, n, k, 1, x, k, w, k, 0, y, n)
+				}
+				b.ReportMetric(4*n*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		})
+	}
+}

@@ -87,3 +87,8 @@ func packTransGather2(dst, src *float32, ld, rows, w, W int) {
 //
 //go:noescape
 func dot4x4AVX512(a *float32, lda int, b *float32, ldb, k int, out *float32)
+
+// dot4x4AVX2 is dot4x4AVX512 for AVX2.
+//
+//go:noescape
+func dot4x4AVX2(a *float32, lda int, b *float32, ldb, k int, out *float32)

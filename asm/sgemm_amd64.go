@@ -42,7 +42,7 @@ var avx512Geom = func() *gemmGeom {
 var avx2Geom = func() *gemmGeom {
 	g := &gemmGeom{isa: AVX2, mr: 6, nr: 16, kernel: sgemmKernelAVX2,
 		packCopy: packCopyAVX2, packTrans: packTransGather2, maxPackW: 16,
-		packPanel: packPanelAVX2}
+		packPanel: packPanelAVX2, dot4x4: dot4x4AVX2}
 	g.kcMax, g.ncMax = cacheBlocking(g.mr, g.nr, 256)
 	return g
 }()

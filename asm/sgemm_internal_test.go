@@ -209,3 +209,42 @@ func BenchmarkTuneKC(b *testing.B) {
 		}
 	}
 }
+
+// TestDot4x4 compares each path's dot-product kernel with a float64 loop for
+// every length up to a few vectors plus a long one, including ldb = 0.
+func TestDot4x4(t *testing.T) {
+	eachGeom(t, func(t *testing.T, g *gemmGeom) {
+		if g.dot4x4 == nil {
+			t.Skip("no dot-product kernel on this path")
+		}
+		rng := rand.New(rand.NewPCG(4, 4))
+		for _, k := range append([]int{1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 47, 64, 65}, 1000) {
+			for _, ldb := range []int{k + 3, 0} {
+				lda := k + 1
+				a := make([]float32, 4*lda)
+				b := make([]float32, 3*ldb+k)
+				for i := range a {
+					a[i] = rng.Float32() - 0.5
+				}
+				for i := range b {
+					b[i] = rng.Float32() - 0.5
+				}
+				var out [16]float32
+				g.dot4x4(&a[0], lda, &b[0], ldb, k, &out[0])
+				for i := 0; i < 4; i++ {
+					for r := 0; r < 4; r++ {
+						var s, abs float64
+						for p := 0; p < k; p++ {
+							x := float64(a[i*lda+p]) * float64(b[r*ldb+p])
+							s += x
+							abs += math.Abs(x)
+						}
+						if d := math.Abs(float64(out[i*4+r]) - s); !(d <= 1e-6*float64(k+2)*abs+1e-30) {
+							t.Fatalf("k=%d ldb=%d: out[%d,%d] = %v, want %v", k, ldb, i, r, out[i*4+r], s)
+						}
+					}
+				}
+			}
+		}
+	})
+}
