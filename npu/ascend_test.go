@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/govgg/govgg/conv"
 	"github.com/govgg/govgg/layers"
 	"github.com/govgg/govgg/tensor"
 )
@@ -387,5 +388,72 @@ func TestUse(t *testing.T) {
 	}
 	if err := Use(WithDevice(1)); err == nil || !strings.Contains(err.Error(), "already started") {
 		t.Errorf("Use with options after start: err = %v", err)
+	}
+}
+
+// TestFreeze: frozen parameters are not uploaded again, until Invalidate.
+func TestFreeze(t *testing.T) {
+	be := newStubBackend(t)
+	cpuNet, net := twin(t)
+	net.SetBackend(be)
+	x := randTensor(rand.New(rand.NewPCG(11, 12)), 2, 3, 8, 8)
+	var vals [][]float32
+	for _, p := range net.Params() {
+		vals = append(vals, p.Value.Data())
+	}
+	if err := be.Freeze(vals...); err != nil {
+		t.Fatal(err)
+	}
+	forward := func() int64 {
+		t.Helper()
+		before := stubLive().H2D
+		y, err := net.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := cpuNet.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "logits", y.Data(), want.Data(), 1e-4)
+		return stubLive().H2D - before
+	}
+	forward()
+	if up := forward(); up != 3 {
+		t.Errorf("warm forward with frozen weights uploaded %d buffers, want 3 (image, 2 bias-filled outputs)", up)
+	}
+	// Change the classifier's weights on both nets: after Invalidate the NPU
+	// uploads them again and agrees with the CPU.
+	for _, n := range []*layers.Sequential{cpuNet, net} {
+		for _, p := range n.Params() {
+			if strings.HasPrefix(p.Name, "11.") {
+				p.Value.Data()[0] += 0.5
+			}
+		}
+	}
+	be.Invalidate()
+	if up := forward(); up <= 3 {
+		t.Errorf("forward after Invalidate uploaded %d buffers", up)
+	}
+}
+
+// TestFusedReLUProbe: the backend sees conv.WithReLU through a one-pixel CPU plan,
+// whatever algorithm is forced.
+func TestFusedReLUProbe(t *testing.T) {
+	g := conv.Square3x3(8, 8, 12, 12)
+	for _, a := range []conv.Algorithm{conv.Auto, conv.Im2col, conv.WinogradF23, conv.WinogradF43, conv.WinogradF63} {
+		for _, relu := range []bool{false, true} {
+			got, err := fusedReLU(g, []conv.Option{conv.WithAlgorithm(a), conv.WithReLU(relu)})
+			if err != nil || got != relu {
+				t.Errorf("%v, WithReLU(%v): probe says %v, %v", a, relu, got, err)
+			}
+		}
+	}
+	g = conv.Geometry{C: 3, H: 9, W: 9, K: 2, R: 5, S: 3, StrideH: 2, StrideW: 1, PadH: 2, DilH: 2, DilW: 1}
+	if got, err := fusedReLU(g, []conv.Option{conv.WithReLU(true)}); err != nil || !got {
+		t.Errorf("strided, dilated 5×3: probe says %v, %v", got, err)
+	}
+	if got, err := fusedReLU(g, nil); err != nil || got {
+		t.Errorf("no options: probe says %v, %v", got, err)
 	}
 }

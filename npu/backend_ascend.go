@@ -171,8 +171,32 @@ func (b *Backend) Invalidate() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, r := range b.regions {
-		r.devAuthored = false
+		r.current = false
 	}
+}
+
+// Freeze uploads bufs now and marks their device copies current, so operations
+// read them without uploading again: for parameters that stay fixed, as in
+// inference (by default a Linear layer's weights go up on every call, since an
+// optimizer may have changed them). After changing a frozen buffer, call
+// Invalidate.
+func (b *Backend) Freeze(bufs ...[]float32) error {
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.leave()
+	c := b.newCall()
+	for _, s := range bufs {
+		if len(s) == 0 {
+			continue
+		}
+		k, keep := keyOf(s)
+		if _, err := c.in(k, keep, true); err != nil {
+			return err
+		}
+		b.regions[k].current = true
+	}
+	return nil
 }
 
 // Close frees every device buffer and executor, destroys the stream and resets the
@@ -292,10 +316,11 @@ type region struct {
 	key  regionKey
 	keep any // the host slice: its address cannot be reused while mirrored
 	dev  devPtr
-	// devAuthored: an NPU operation wrote the buffer last and the host copy was
-	// updated from the device, so the device copy can be read without an upload.
-	devAuthored bool
-	used        uint64
+	// current: the device copy equals the host copy and only this backend wrote
+	// either since they were made equal (an NPU operation wrote the buffer and it
+	// was copied back, or Freeze uploaded it), so it is read without an upload.
+	current bool
+	used    uint64
 }
 
 func (r *region) overlaps(k regionKey) bool {
@@ -369,13 +394,13 @@ func (c *call) in(k regionKey, keep any, fresh bool) (devPtr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if fresh || !r.devAuthored {
+	if fresh || !r.current {
 		if err := upload(r.dev, k.p, int64(k.n)); err != nil {
 			return 0, err
 		}
 		c.b.stats.Uploads++
 		c.b.stats.UploadBytes += int64(k.n)
-		r.devAuthored = false
+		r.current = false
 	}
 	return r.dev, nil
 }
@@ -441,7 +466,7 @@ func (c *call) finish() error {
 	}
 	for _, r := range c.outs {
 		b.hostWrote(r.key)
-		r.devAuthored = true
+		r.current = true
 	}
 	return nil
 }
@@ -451,7 +476,7 @@ func (c *call) finish() error {
 func (b *Backend) hostWrote(k regionKey) {
 	for _, r := range b.regions {
 		if r.overlaps(k) {
-			r.devAuthored = false
+			r.current = false
 		}
 	}
 }
