@@ -37,7 +37,7 @@ func Build(cfg Config, out io.Writer, d Distributed) (*Job, error) {
 	if d.Size == 0 {
 		d.Size = 1
 	}
-	trainDS, err := openDataset(cfg, cfg.TrainSplit)
+	trainDS, err := openDataset(cfg, cfg.TrainSplit, true)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,9 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 	return j.Trainer.Fit(ctx, j.Train, j.Config.EpochSize)
 }
 
-func openDataset(cfg Config, split string) (data.Dataset, error) {
+// openDataset opens a split; limit applies num_samples (MindCV limits the training
+// data in train.py and the evaluated data in validate.py).
+func openDataset(cfg Config, split string, limit bool) (data.Dataset, error) {
 	var ds data.Dataset
 	if cfg.Dataset == EmbeddedDataset {
 		idx, err := data.EmbeddedFashionMNIST(split)
@@ -118,7 +120,7 @@ func openDataset(cfg Config, split string) (data.Dataset, error) {
 			return nil, err
 		}
 	}
-	if cfg.NumSamples > 0 && cfg.NumSamples < ds.Len() {
+	if limit && cfg.NumSamples > 0 && cfg.NumSamples < ds.Len() {
 		idx := make([]int, cfg.NumSamples)
 		for i := range idx {
 			idx[i] = i
@@ -204,11 +206,11 @@ func withChannels(t data.Compose, in int) data.Compose {
 	return t
 }
 
-// evalLoader opens the validation split without shuffling or dropping. With shrink the
+// evalLoader opens the validation split without shuffling or dropping. For validate the
 // batch size becomes the largest divisor of the sample count not above batch_size, as
 // MindCV's validate.py does.
-func evalLoader(cfg Config, d Distributed, shrink bool) (*data.Loader, error) {
-	ds, err := openDataset(cfg, cfg.ValSplit)
+func evalLoader(cfg Config, d Distributed, validate bool) (*data.Loader, error) {
+	ds, err := openDataset(cfg, cfg.ValSplit, validate)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +219,7 @@ func evalLoader(cfg Config, d Distributed, shrink bool) (*data.Loader, error) {
 		return nil, err
 	}
 	bs := cfg.BatchSize
-	if shrink {
+	if validate {
 		bs = ShrinkBatch(ds.Len(), bs)
 	}
 	if d.Size == 0 {
@@ -317,7 +319,7 @@ func Validate(ctx context.Context, cfg Config, out io.Writer) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	ds, err := openDataset(cfg, cfg.ValSplit)
+	ds, err := openDataset(cfg, cfg.ValSplit, false)
 	if err != nil {
 		return Metrics{}, err
 	}
