@@ -59,11 +59,13 @@ var testGeometries = []struct {
 }
 
 // checkAgainst fails t unless got matches want within the implicit-GEMM tolerances
-// and the per-element bound scale.
+// and the per-element bound scale. The relative metrics need a few elements: a
+// lone output (a 1×1×1 filter gradient) may cancel to far below the sums it is
+// made of, and only the per-element bound judges that fairly.
 func checkAgainst(t *testing.T, what string, got []float32, want, scale []float64) {
 	t.Helper()
 	e := Compare(got, want)
-	if !e.Within(tolRelL2, tolMaxRel) {
+	if len(want) >= 16 && !e.Within(tolRelL2, tolMaxRel) {
 		t.Errorf("%s: %v exceeds relL2 %g, max %g", what, e, tolRelL2, tolMaxRel)
 	}
 	if err := CheckBound(got, want, scale, tolBound); err != nil {
