@@ -113,22 +113,6 @@ func (pg *paddedGeometry) colOffset(j int) (off, ox int) {
 	return img*pg.imgStride + (oy*pg.g.StrideH-pg.row0)*pg.wp + ox*pg.g.StrideW, ox
 }
 
-// rowsInto writes rows k0…k0+kc of col(X), columns c0…c0+l, to dst with row stride
-// ld: for each tap, one strided copy per output row the columns cover.
-func (pg *paddedGeometry) rowsInto(dst []float32, ld int, xp []float32, k0, kc, c0, l int) {
-	sw := pg.g.StrideW
-	for p, t := range pg.taps[k0 : k0+kc] {
-		row := dst[p*ld : p*ld+l]
-		off, ox := pg.colOffset(c0)
-		for j := 0; j < l; {
-			seg := min(l-j, pg.q-ox)
-			copyStrided(row[j:j+seg], xp[t+off:], sw)
-			j += seg
-			off, ox = pg.colOffset(c0 + j)
-		}
-	}
-}
-
 // copyStrided sets dst[i] = src[i·stride].
 func copyStrided(dst, src []float32, stride int) {
 	if stride == 1 {
