@@ -21,6 +21,36 @@ var winoAlgs = []Algorithm{WinogradF23, WinogradF43, WinogradF63}
 
 var winoAlpha2 = map[Algorithm]int{WinogradF23: 16, WinogradF43: 36, WinogradF63: 64}
 
+var winoM = map[Algorithm]int{WinogradF23: 2, WinogradF43: 4, WinogradF63: 6}
+
+// winoTileScale widens the per-element error scale Σ|x||w| to the largest over the
+// element's m×m output tile: the transforms mix a tile's whole α×α input patch, so
+// an output's rounding error follows the patch's magnitude, not only its own 3×3
+// window's (FuzzWinograd found a near-zero window beside large ones).
+func winoTileScale(scale []float64, g Geometry, n, m int) []float64 {
+	oh, ow := g.OutH(), g.OutW()
+	out := make([]float64, len(scale))
+	for p := 0; p < n*g.K; p++ {
+		s := scale[p*oh*ow : (p+1)*oh*ow]
+		for ty := 0; ty < oh; ty += m {
+			for tx := 0; tx < ow; tx += m {
+				var mx float64
+				for i := ty; i < min(ty+m, oh); i++ {
+					for j := tx; j < min(tx+m, ow); j++ {
+						mx = math.Max(mx, s[i*ow+j])
+					}
+				}
+				for i := ty; i < min(ty+m, oh); i++ {
+					for j := tx; j < min(tx+m, ow); j++ {
+						out[p*oh*ow+i*ow+j] = mx
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
 type winoCase struct {
 	c, k, h, w, pad, n int
 }
@@ -44,8 +74,10 @@ func winoRand(rng *rand.Rand, n int, scale float64) []float32 {
 }
 
 // winoCheck runs algorithm a on (x, w, b) and checks it against the float64
-// direct reference.
-func winoCheck(t *testing.T, a Algorithm, g Geometry, n int, x, w, b []float32, relu bool) {
+// direct reference: element by element, and with stats also by relL2 and
+// max|err|/max|y| (which tiny random shapes can fail by cancellation alone, so the
+// fuzz target leaves them out).
+func winoCheck(t *testing.T, a Algorithm, g Geometry, n int, x, w, b []float32, relu, stats bool) {
 	t.Helper()
 	kern, err := winogradKernels[a](g)
 	if err != nil {
@@ -66,13 +98,13 @@ func winoCheck(t *testing.T, a Algorithm, g Geometry, n int, x, w, b []float32, 
 	}
 	tol := winoTol[a]
 	e := Compare(y, want)
-	if !e.Within(tol[0], tol[1]) {
+	if stats && !e.Within(tol[0], tol[1]) {
 		t.Fatalf("%v %v n=%d: %v (tolerance relL2 %g, max %g)", a, g, n, e, tol[0], tol[1])
 	}
 	if testing.Verbose() {
 		t.Logf("%v %v n=%d: %v", a, g, n, e)
 	}
-	if err := CheckBound(y, want, scale, tol[2]); err != nil {
+	if err := CheckBound(y, want, winoTileScale(scale, g, n, winoM[a]), tol[2]); err != nil {
 		t.Fatalf("%v %v n=%d: %v", a, g, n, err)
 	}
 }
@@ -117,7 +149,7 @@ func TestWinogradForward(t *testing.T) {
 					x := winoRand(rng, c.n*c.c*c.h*c.w, 1)
 					w := winoRand(rng, c.k*c.c*9, math.Sqrt(2/float64(9*c.c)))
 					b := winoRand(rng, c.k, 0.1)
-					winoCheck(t, a, g, c.n, x, w, b, c.h%2 == 1)
+					winoCheck(t, a, g, c.n, x, w, b, c.h%2 == 1, true)
 				})
 			}
 		}
@@ -286,7 +318,7 @@ func FuzzWinograd(f *testing.F) {
 		x := winoRand(rng, cs.n*cs.c*cs.h*cs.w, 1)
 		wt := winoRand(rng, cs.k*cs.c*9, 0.5)
 		b := winoRand(rng, cs.k, 0.5)
-		winoCheck(t, a, g, cs.n, x, wt, b, seed%2 == 0)
+		winoCheck(t, a, g, cs.n, x, wt, b, seed%2 == 0, false)
 	})
 }
 
