@@ -50,13 +50,11 @@ func (b *backwardData) weightBytes() int {
 	return s
 }
 
-func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) error {
+func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
 	if b.transposed {
-		if err := b.prepareTransposed(w, n, cfg); err != nil {
-			return err
-		}
+		b.prepareTransposed(w, n, cfg)
 		b.kern.forward(dx, dy, n, false)
-		return nil
+		return
 	}
 	g := b.g
 	crs := g.C * g.R * g.S
@@ -77,16 +75,15 @@ func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) err
 		b.wt.Gemm(nc, 1, &b.src, 0, b.col, nc)
 		b.col2im(dx, b.col[:crs*nc], c0, nc)
 	}
-	return nil
 }
 
 // prepareTransposed builds the rotated weights and their kernel: the forward
 // algorithm when it applies to the transposed geometry, else implicit GEMM. The
 // choice is made once, for the first batch size seen.
-func (b *backwardData) prepareTransposed(w []float32, n int, cfg config) error {
+func (b *backwardData) prepareTransposed(w []float32, n int, cfg config) {
 	g := b.g
 	if b.kern != nil && !b.stale {
-		return nil
+		return
 	}
 	b.wRot = rotateWeights(b.wRot, w, g)
 	if b.kern == nil {
@@ -100,7 +97,7 @@ func (b *backwardData) prepareTransposed(w []float32, n int, cfg config) error {
 				k.setWeights(b.wRot, nil)
 				if cfg.maxWeightBytes == 0 || k.weightBytes() <= cfg.maxWeightBytes {
 					b.kern, b.alg, b.stale = k, a, false
-					return nil
+					return
 				}
 			}
 		}
@@ -108,7 +105,6 @@ func (b *backwardData) prepareTransposed(w []float32, n int, cfg config) error {
 	}
 	b.kern.setWeights(b.wRot, nil)
 	b.stale = false
-	return nil
 }
 
 // rotateWeights returns w (K×C×R×S) rotated by 180° with C and K swapped

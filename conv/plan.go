@@ -305,7 +305,8 @@ func (p *Plan) BackwardData(dx, dy []float32, n int) error {
 	if p.bwdStale {
 		p.bwdData.stale, p.bwdStale = true, false
 	}
-	return p.bwdData.run(dx, dy, n, p.w, p.cfg)
+	p.bwdData.run(dx, dy, n, p.w, p.cfg)
+	return nil
 }
 
 // BackwardFilter computes dw = ∂L/∂w (K×C×R×S) and db = ∂L/∂b (K), both overwritten,
