@@ -5,9 +5,6 @@ import (
 	"math"
 )
 
-// WinogradAlpha returns the input tile size α = m+2 of Winograd F(m×m, 3×3).
-func WinogradAlpha(m int) int { return m + 2 }
-
 // winogradPoints are the finite Toom–Cook interpolation points of F(m, 3); the
 // point at infinity is implied. F(4,3) uses {0, ±√2, ±√2/2}, which roughly halves its
 // rounding error against the integer points {0, ±1, ±2} (kernels.md §2).
