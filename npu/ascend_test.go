@@ -457,3 +457,106 @@ func TestFusedReLUProbe(t *testing.T) {
 		t.Errorf("no options: probe says %v, %v", got, err)
 	}
 }
+
+// TestOpsMatchCPU compares the operations the small network does not reach with
+// the CPU backend: softmax, evaluation-mode batch norm (affine and backward), ReLU
+// out of place, a 3×3/2 pooling.
+func TestOpsMatchCPU(t *testing.T) {
+	be := newStubBackend(t)
+	cb := layers.CPU()
+	r := rand.New(rand.NewPCG(13, 14))
+	rnd := func(n int) []float32 { return randTensor(r, n).Data() }
+	pair := func(n int) ([]float32, []float32) { return make([]float32, n), make([]float32, n) }
+
+	const outer, c, inner = 3, 5, 4
+	x, dy := rnd(outer*c*inner), rnd(outer*c*inner)
+	yn, yc := pair(len(x))
+	must(t, be.Softmax(yn, x, outer, c, inner), cb.(layers.SoftmaxBackend).Softmax(yc, x, outer, c, inner))
+	near(t, "Softmax", yn, yc, 1e-6)
+	dn, dc := pair(len(x))
+	must(t, be.SoftmaxBackward(dn, dy, yc, outer, c, inner), cb.(layers.SoftmaxBackend).SoftmaxBackward(dc, dy, yc, outer, c, inner))
+	near(t, "SoftmaxBackward", dn, dc, 1e-6)
+
+	const n, ch, hw = 2, 3, 10
+	x, dy = rnd(n*ch*hw), rnd(n*ch*hw)
+	mean, scale, shift, gamma := rnd(ch), rnd(ch), rnd(ch), rnd(ch)
+	invStd := make([]float32, ch)
+	for i := range invStd {
+		invStd[i] = 0.5 + float32(i)
+	}
+	yn, yc = pair(len(x))
+	must(t, be.ChannelAffine(yn, x, mean, scale, shift, n, ch, hw), cb.(layers.BatchNormBackend).ChannelAffine(yc, x, mean, scale, shift, n, ch, hw))
+	near(t, "ChannelAffine", yn, yc, 1e-5)
+	for _, batch := range []bool{false, true} {
+		dxn, dxc := pair(len(x))
+		gn, gc := pair(ch)
+		bn, bc := pair(ch)
+		must(t, be.BatchNormBackward(dxn, gn, bn, dy, x, gamma, mean, invStd, n, ch, hw, batch),
+			cb.(layers.BatchNormBackend).BatchNormBackward(dxc, gc, bc, dy, x, gamma, mean, invStd, n, ch, hw, batch))
+		near(t, fmt.Sprintf("BatchNormBackward(batchStats=%v) dx", batch), dxn, dxc, 1e-5)
+		near(t, "dgamma", gn, gc, 1e-5)
+		near(t, "dbeta", bn, bc, 1e-5)
+	}
+	x = rnd(50)
+	x[3] = float32(math.NaN())
+	yn, yc = pair(len(x))
+	must(t, be.ReLU(yn, x), cb.(layers.ActivationBackend).ReLU(yc, x))
+	near(t, "ReLU", yn, yc, 0)
+
+	s := layers.PoolShape{N: 2, C: 2, H: 7, W: 9, Kernel: 3, Stride: 2}
+	x = rnd(s.N * s.C * s.H * s.W)
+	out := s.N * s.C * s.OutH() * s.OutW()
+	yn, yc = pair(out)
+	in, ic := make([]int32, out), make([]int32, out)
+	must(t, be.MaxPool2d(yn, in, x, s), cb.(layers.PoolBackend).MaxPool2d(yc, ic, x, s))
+	near(t, "MaxPool2d", yn, yc, 0)
+	if !slices.Equal(in, ic) {
+		t.Errorf("MaxPool2d indices %v, want %v", in, ic)
+	}
+	dy = rnd(out)
+	dxn, dxc := pair(len(x))
+	must(t, be.MaxPool2dBackward(dxn, in, dy, s), cb.(layers.PoolBackend).MaxPool2dBackward(dxc, ic, dy, s))
+	near(t, "MaxPool2dBackward", dxn, dxc, 1e-6)
+}
+
+func must(t *testing.T, errs ...error) {
+	t.Helper()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBadInput: wrong sizes are errors that name the problem, not panics.
+func TestBadInput(t *testing.T) {
+	be := newStubBackend(t)
+	op, err := be.NewConv(conv.Square3x3(2, 3, 4, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{op.Forward(make([]float32, 96), make([]float32, 64), 2), "no weights"},
+		{op.SetWeights(make([]float32, 5), nil), "want 54"},
+		{be.ReLU(make([]float32, 2), make([]float32, 3)), "ReLU"},
+		{be.Softmax(make([]float32, 5), make([]float32, 6), 2, 3, 1), "softmax"},
+		{be.MaxPool2d(nil, nil, nil, layers.PoolShape{N: 1, C: 1, H: 1, W: 1, Kernel: 2, Stride: 2}), "max-pool"},
+		{be.Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2), ""},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("err = %v, want one containing %q", tc.err, tc.want)
+		}
+	}
+	if err := op.SetWeights(make([]float32, 54), make([]float32, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.Forward(make([]float32, 96), make([]float32, 63), 2); err == nil || !strings.Contains(err.Error(), "x has 63 elements") {
+		t.Errorf("Forward with a short x: %v", err)
+	}
+	if _, err := be.NewConv(conv.Geometry{C: 1, H: 1, W: 1, K: 1, R: 3, S: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}); err == nil {
+		t.Error("NewConv accepted a kernel larger than the input")
+	}
+}

@@ -19,11 +19,11 @@
  *                    aclnn_softmax.h, aclnn_softmax_backward.h, aclnn_batch_norm.h,
  *                    aclnn_batch_norm_backward.h, aclnn_mul.h, aclnn_add.h
  *
- * API drift is real (older releases lack cubeMathType on aclnnConvolution): a build
- * against another CANN release must be checked on an Ascend host by compiling a C
- * file that includes both CANN's headers and this one (a conflicting prototype is a
- * compile error). Only the types this package needs are declared; all handles are
- * opaque.
+ * API drift is real (older releases lack cubeMathType on aclnnConvolution): on a
+ * machine with CANN, conformance/conformance.cc includes CANN's own headers and then
+ * this one with GOVGG_CANN_CONFORMANCE defined (types from CANN, functions from here),
+ * so any prototype that differs is a compile error; see that file for the command.
+ * Only the types this package needs are declared; all handles are opaque.
  */
 #ifndef GOVGG_CANN_DECLS_H
 #define GOVGG_CANN_DECLS_H
@@ -31,6 +31,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifndef GOVGG_CANN_CONFORMANCE /* types: from here, or from CANN's headers */
 
 /* ---- acl_base.h ---- */
 typedef int aclError;
@@ -66,6 +68,8 @@ typedef enum {
 	ACL_MEMCPY_DEVICE_TO_DEVICE = 3,
 } aclrtMemcpyKind;
 
+#endif /* GOVGG_CANN_CONFORMANCE */
+
 aclError aclInit(const char *configPath);
 aclError aclFinalize(void);
 aclError aclrtSetDevice(int32_t deviceId);
@@ -82,11 +86,13 @@ aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, a
 const char *aclGetRecentErrMsg(void);
 
 /* ---- acl_meta.h ---- */
+#ifndef GOVGG_CANN_CONFORMANCE
 typedef struct aclTensor aclTensor;
 typedef struct aclIntArray aclIntArray;
 typedef struct aclBoolArray aclBoolArray;
 typedef struct aclScalar aclScalar;
 typedef struct aclOpExecutor aclOpExecutor;
+#endif
 
 aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDataType dataType,
                            const int64_t *stride, int64_t offset, aclFormat format,
