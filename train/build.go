@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/govgg/govgg/data"
 	"github.com/govgg/govgg/layers"
@@ -337,5 +338,10 @@ func Validate(ctx context.Context, cfg Config, out io.Writer) (Metrics, error) {
 		return Metrics{}, err
 	}
 	fmt.Fprintf(out, "Validating %s on %d %s images (%s split), batch size %d\n", cfg.Model, l.Samples(), cfg.Dataset, cfg.ValSplit, l.BatchSize())
-	return Evaluate(ctx, m, ce, l, Distributed{Size: 1})
+	start := time.Now()
+	return evaluate(ctx, m, ce, l, Distributed{Size: 1}, func(done, total int) {
+		if cfg.LogInterval > 0 && (done%cfg.LogInterval == 0 || done == total) {
+			fmt.Fprintf(out, "batch: [%d/%d], time: %.6fs\n", done, total, time.Since(start).Seconds())
+		}
+	})
 }

@@ -171,6 +171,21 @@ func (c *checkpointer) epochEnd(t *Trainer, er EpochResult, steps int, last bool
 	return nil
 }
 
+// LastCheckpoint returns the path of the newest numbered checkpoint this trainer wrote
+// or found when it started, "" if none: where to resume after an interruption.
+func (t *Trainer) LastCheckpoint() string {
+	if t.ckpt == nil || len(t.ckpt.saved) == 0 {
+		return ""
+	}
+	last := t.ckpt.saved[0]
+	for _, s := range t.ckpt.saved {
+		if s.epoch > last.epoch {
+			last = s
+		}
+	}
+	return t.ckpt.path(CheckpointName(t.ckpt.model, last.epoch, last.step))
+}
+
 // prune deletes the checkpoints the policy no longer keeps.
 func (c *checkpointer) prune() error {
 	for len(c.saved) > c.keep {

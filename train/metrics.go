@@ -69,6 +69,11 @@ func pyFloat(x float64) string {
 // mean loss (over samples) and Top-1 / Top-5 accuracy. With d.ReduceSums the counts
 // are summed over ranks first. The model's training mode is restored afterwards.
 func Evaluate(ctx context.Context, model *vgg.Model, loss *layers.CrossEntropy, loader *data.Loader, d Distributed) (Metrics, error) {
+	return evaluate(ctx, model, loss, loader, d, nil)
+}
+
+// evaluate is Evaluate calling onBatch(done, total) after each batch.
+func evaluate(ctx context.Context, model *vgg.Model, loss *layers.CrossEntropy, loader *data.Loader, d Distributed, onBatch func(done, total int)) (Metrics, error) {
 	if model == nil || loss == nil || loader == nil {
 		return Metrics{}, errors.New("train: Evaluate needs a model, a loss and a loader")
 	}
@@ -112,6 +117,9 @@ func Evaluate(ctx context.Context, model *vgg.Model, loss *layers.CrossEntropy, 
 		}
 		sums[0] += float64(l) * float64(n)
 		sums[3] += float64(n)
+		if onBatch != nil {
+			onBatch(b.Step+1, loader.Steps())
+		}
 	}
 	if d.ReduceSums != nil {
 		if err := d.ReduceSums(sums); err != nil {

@@ -85,6 +85,7 @@ func TestResumeIsExact(t *testing.T) {
 	ckpt := filepath.Join(dir, CheckpointName("vgg11_bn", 1, 6))
 	require.FileExists(t, ckpt)
 	require.FileExists(t, OptimizerStatePath(ckpt))
+	require.Equal(t, ckpt, first.Trainer.LastCheckpoint())
 	// The process goes on into epoch 2 and dies after 3 steps: its state is lost.
 	it, err := first.Train.Epoch(ctx, 1, 0)
 	require.NoError(t, err)
@@ -267,6 +268,17 @@ func TestRetentionAcrossResume(t *testing.T) {
 	require.Contains(t, names, "vgg11_bn-3_6.ckpt")
 	require.NotContains(t, names, "vgg11_bn-2_6.ckpt")
 	require.NotContains(t, names, "optim_vgg11_bn-2_6.safetensors")
+}
+
+// An interrupted Fit reports the context's error, which the command turns into a
+// resume hint.
+func TestFitInterrupted(t *testing.T) {
+	job, _ := build(t, tinyConfig(t.TempDir()))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := job.Run(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, "", job.Trainer.LastCheckpoint())
 }
 
 func TestCheckpointNames(t *testing.T) {

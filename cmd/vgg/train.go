@@ -101,6 +101,12 @@ func runTrain(args []string, stdout io.Writer) error {
 		return err
 	}
 	res, err := job.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		if last := job.Trainer.LastCheckpoint(); last != "" {
+			return fmt.Errorf("interrupted; continue with --ckpt_path %s --resume_opt True (and the same recipe)", last)
+		}
+		return errors.New("interrupted before the first checkpoint")
+	}
 	if err != nil {
 		return err
 	}
