@@ -3,7 +3,7 @@ package conv
 import "github.com/govgg/govgg/asm"
 
 // backwardData computes dX. For stride 1 with padding ≤ DilH·(R−1) (and the same
-// across), dX is a forward convolution of dY, zero-padded by Dil·(R−1)−Pad, with the
+// across) and at least minTransposedC input channels, dX is a forward convolution of dY, zero-padded by Dil·(R−1)−Pad, with the
 // weights rotated by 180° and C and K swapped; it runs on a forward kernel of its own,
 // so Winograd can serve it for 3×3 layers. Otherwise dX = col2im(Wᵀ·dY), computed a
 // block of columns at a time so that the col buffer stays about 1 MiB.
@@ -26,9 +26,17 @@ type backwardData struct {
 	chunk int
 }
 
+// minTransposedC is the fewest input channels for which backward data runs as a
+// transposed convolution.
+const minTransposedC = 16
+
 func (b *backwardData) init(g Geometry) {
 	b.g = g
-	b.transposed = g.StrideH == 1 && g.StrideW == 1 && g.PadH <= g.DilH*(g.R-1) && g.PadW <= g.DilW*(g.S-1)
+	// The transposed convolution's GEMM has C rows: with few input channels (a
+	// network's first layer) most of each micro-kernel tile would be padding, and
+	// the GEMM with C·R·S rows plus col2im is faster.
+	b.transposed = g.StrideH == 1 && g.StrideW == 1 && g.PadH <= g.DilH*(g.R-1) && g.PadW <= g.DilW*(g.S-1) &&
+		g.C >= minTransposedC
 	if b.transposed {
 		b.gt = Geometry{C: g.K, H: g.OutH(), W: g.OutW(), K: g.C, R: g.R, S: g.S, StrideH: 1, StrideW: 1,
 			PadH: g.DilH*(g.R-1) - g.PadH, PadW: g.DilW*(g.S-1) - g.PadW, DilH: g.DilH, DilW: g.DilW}

@@ -540,7 +540,7 @@ func TestWeightBoundFallback(t *testing.T) {
 func TestPlanWinogradPasses(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	tol := map[Algorithm][2]float64{WinogradF23: {1e-5, 2e-5}, WinogradF43: {2e-5, 5e-5}, WinogradF63: {1e-4, 3e-4}}
-	g := geom(5, 7, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1)
+	g := geom(minTransposedC+1, 7, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1) // enough channels for the transposed path
 	n := 2
 	x := randF32(rng, n*g.C*g.H*g.W)
 	w := randF32(rng, g.K*g.C*9)
