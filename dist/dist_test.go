@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/govgg/govgg/layers"
+	"github.com/govgg/govgg/tensor"
 )
 
 func TestOpenSingleProcess(t *testing.T) {
@@ -169,4 +172,58 @@ func TestReducerMisuse(t *testing.T) {
 	require.ErrorContains(t, err, `"features.3.weight" marked ready twice`)
 	require.ErrorContains(t, err, `"features.0.weight" is not one of the reducer's`)
 	require.Len(t, splitJoined(err), 2)
+}
+
+// Buckets are reduced while backward still runs, as soon as they are ready, and in
+// bucket order whatever order Ready is called in.
+func TestReducerOverlapsAndKeepsOrder(t *testing.T) {
+	comms, g := newGroup(2)
+	err := onRanks(comms, func(c *Comm) error {
+		var ps []*layers.Param
+		for i, n := range []int{3, 250, 5, 250, 7} {
+			p := &layers.Param{Name: fmt.Sprint("p", i), Value: tensor.New(n), Grad: tensor.New(n)}
+			for j := range p.Grad.Data() {
+				p.Grad.Data()[j] = float32((c.Rank() + 1) * (i + 1))
+			}
+			ps = append(ps, p)
+		}
+		r, err := NewReducer(c, ps, WithBucketBytes(500, 1010))
+		if err != nil {
+			return err
+		}
+		// Buckets, in order: {p4 p3} (first, ≥ 500 bytes), {p2 p1} (≥ 1010), {p0}.
+		want := []Bucket{{Params: []string{"p4", "p3"}, Bytes: 1028}, {Params: []string{"p2", "p1"}, Bytes: 1020}, {Params: []string{"p0"}, Bytes: 12, InPlace: true}}
+		if fmt.Sprint(r.Buckets()) != fmt.Sprint(want) {
+			return fmt.Errorf("buckets %v, want %v", r.Buckets(), want)
+		}
+		reduced := &g.reduced[c.Rank()]
+		r.Ready(ps[4], ps[3])
+		deadline := time.Now().Add(10 * time.Second)
+		for reduced.Load() < 1 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if n := reduced.Load(); n != 1 {
+			return fmt.Errorf("rank %d: %d buckets reduced after the first was ready, want 1 before Reduce", c.Rank(), n)
+		}
+		r.Ready(ps[0]) // the last bucket must wait for the middle one
+		time.Sleep(50 * time.Millisecond)
+		if n := reduced.Load(); n != 1 {
+			return fmt.Errorf("rank %d: %d buckets reduced, want 1: bucket 2 went before bucket 1", c.Rank(), n)
+		}
+		if err := r.Reduce(); err != nil {
+			return err
+		}
+		if n := reduced.Load(); n != 3 {
+			return fmt.Errorf("rank %d: %d buckets reduced, want 3", c.Rank(), n)
+		}
+		for i, p := range ps {
+			for j, v := range p.Grad.Data() {
+				if want := float32(3*(i+1)) / 2; v != want {
+					return fmt.Errorf("rank %d: %s[%d] = %g, want the mean %g", c.Rank(), p.Name, j, v, want)
+				}
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
 }

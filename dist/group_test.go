@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // group is an in-process job: n ranks in one process, each with its own Comm served by
@@ -18,12 +19,13 @@ type group struct {
 	arrived int
 	gen     int
 	slots   []any
-	aborted int // exit code of an abort, -1 before
+	aborted int            // exit code of an abort, -1 before
+	reduced []atomic.Int32 // float32 all-reduces completed, per rank
 }
 
 // newGroup returns the Comms of an n-rank in-process job.
 func newGroup(n int, opts ...Option) ([]*Comm, *group) {
-	g := &group{n: n, slots: make([]any, n), aborted: -1}
+	g := &group{n: n, slots: make([]any, n), aborted: -1, reduced: make([]atomic.Int32, n)}
 	g.cond.L = &g.mu
 	o := defaultOptions()
 	for _, opt := range opts {
@@ -86,7 +88,10 @@ func (m member) exchange(buf any, read func(all []any) error) error {
 	return errors.Join(err, m.g.wait())
 }
 
-func (m member) allReduceF32(buf []float32) error { return allReduceLoop(m, buf) }
+func (m member) allReduceF32(buf []float32) error {
+	defer m.g.reduced[m.rank].Add(1)
+	return allReduceLoop(m, buf)
+}
 func (m member) allReduceF64(buf []float64) error { return allReduceLoop(m, buf) }
 func (m member) allReduceI64(buf []int64) error   { return allReduceLoop(m, buf) }
 

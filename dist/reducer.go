@@ -134,13 +134,13 @@ func (r *Reducer) Buckets() []Bucket { return r.infos }
 // String lists the buckets, one per line.
 func (r *Reducer) String() string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "%d gradient buckets over %d ranks:\n", len(r.infos), r.comm.Size())
+	fmt.Fprintf(&s, "%d gradient buckets, job of %d:\n", len(r.infos), r.comm.Size())
 	for k, b := range r.infos {
 		kind := "flat"
 		if b.InPlace {
 			kind = "in place"
 		}
-		fmt.Fprintf(&s, "  %d: %.2f MB, %s: %s\n", k, float64(b.Bytes)/1e6, kind, strings.Join(b.Params, " "))
+		fmt.Fprintf(&s, "  %d: %s, %s: %s\n", k, humanBytes(b.Bytes), kind, strings.Join(b.Params, " "))
 	}
 	return s.String()
 }
@@ -263,4 +263,14 @@ func (r *Reducer) reduceBucket(k int) error {
 		off += copy(r.params[i].Grad.Data(), b.flat[off:])
 	}
 	return nil
+}
+
+func humanBytes(n int) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
 }
