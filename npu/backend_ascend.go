@@ -494,6 +494,10 @@ func (b *Backend) do(op string, npu func(c *call) error, cpu func() error, outs 
 	if err == nil {
 		return c.finish()
 	}
+	// Operators may have written some outputs on the device before the failure.
+	for _, r := range c.outs {
+		b.hostWrote(r.key)
+	}
 	var u unsupportedError
 	if !errors.As(err, &u) || cpu == nil {
 		return err

@@ -202,7 +202,7 @@ aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *a, const aclTensor *b, aclT
 	record("aclnnMmGetWorkspaceSize", e, cube);
 	return 0;
 }
-aclnnStatus aclnnInplaceAddmmGetWorkspaceSize(aclTensor *c, const aclTensor *a, const aclTensor *b,
+aclnnStatus aclnnInplaceAddmmGetWorkspaceSize(const aclTensor *c, const aclTensor *a, const aclTensor *b,
 		const aclScalar *beta, const aclScalar *alpha, int8_t cube, uint64_t *ws, aclOpExecutor **ex) {
 	NEED(a->nd == 2 && b->nd == 2 && c->nd == 2 && a->dims[1] == b->dims[0] && c->dims[0] == a->dims[0] && c->dims[1] == b->dims[1]);
 	aclOpExecutor *e = newex(OP_ADDMM, ws, ex);

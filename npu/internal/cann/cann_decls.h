@@ -133,7 +133,7 @@ aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2
 	int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor);
 GOVGG_ACLNN_RUN(aclnnMm);
 
-aclnnStatus aclnnInplaceAddmmGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mat1,
+aclnnStatus aclnnInplaceAddmmGetWorkspaceSize(const aclTensor *selfRef, const aclTensor *mat1,
 	const aclTensor *mat2, const aclScalar *beta, const aclScalar *alpha, int8_t cubeMathType,
 	uint64_t *workspaceSize, aclOpExecutor **executor);
 GOVGG_ACLNN_RUN(aclnnInplaceAddmm);
