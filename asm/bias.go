@@ -9,7 +9,8 @@ var (
 // (an NCHW image's channels), in place, and then applies ReLU (NaN kept) when relu
 // is set. len(x) must be ≥ len(b)·hw.
 func AddBias(x, b []float32, hw int, relu bool) {
-	_ = x[:len(b)*hw]
+	ewRead(b)
+	ewWrite(x[:len(b)*hw])
 	k := biasKernel
 	if relu {
 		k = biasReLUKernel

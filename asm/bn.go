@@ -14,6 +14,8 @@ var (
 func ScaleShift(dst, src []float32, m, a, b float32) {
 	n := len(src)
 	dst = dst[:n]
+	ewRead(src)
+	ewWrite(dst)
 	for lo := 0; lo < n; lo += ewChunk {
 		hi := min(n, lo+ewChunk)
 		scaleShiftKernel(dst[lo:hi], src[lo:hi], m, a, b)
@@ -23,6 +25,7 @@ func ScaleShift(dst, src []float32, m, a, b float32) {
 // SumSq returns Σx[i] and Σx[i]², accumulated in float64 so that the batch-norm
 // variance E[x²]−E[x]² of a large channel keeps float32 accuracy.
 func SumSq(x []float32) (sum, sumSq float64) {
+	ewRead(x)
 	for lo := 0; lo < len(x); lo += ewChunk {
 		s, q := sumSqKernel(x[lo:min(len(x), lo+ewChunk)])
 		sum += s
@@ -36,6 +39,8 @@ func SumSq(x []float32) (sum, sumSq float64) {
 func SumDot(dy, x []float32) (sumDy, sumDyX float64) {
 	n := len(x)
 	dy = dy[:n]
+	ewRead(dy)
+	ewRead(x)
 	for lo := 0; lo < n; lo += ewChunk {
 		hi := min(n, lo+ewChunk)
 		s, d := sumDotKernel(dy[lo:hi], x[lo:hi])
@@ -50,6 +55,9 @@ func SumDot(dy, x []float32) (sumDy, sumDyX float64) {
 func AxpByC(dst, dy, x []float32, m, a, b, c float32) {
 	n := len(x)
 	dst, dy = dst[:n], dy[:n]
+	ewRead(dy)
+	ewRead(x)
+	ewWrite(dst)
 	for lo := 0; lo < n; lo += ewChunk {
 		hi := min(n, lo+ewChunk)
 		axpbycKernel(dst[lo:hi], dy[lo:hi], x[lo:hi], m, a, b, c)

@@ -23,6 +23,8 @@ var dotKernel = dotGeneric
 // batch 1, which stream each weight row once.
 func Dot(a, b []float32) float32 {
 	b = b[:len(a)]
+	ewRead(a)
+	ewRead(b)
 	var s float32
 	for lo := 0; lo < len(a); lo += ewChunk {
 		hi := min(len(a), lo+ewChunk)

@@ -15,7 +15,9 @@ func MaxPool2x2(y []float32, idx []int32, x []float32, h, w int) {
 	if oh == 0 || ow == 0 {
 		return
 	}
-	_, _, _ = y[:oh*ow], idx[:oh*ow], x[:h*w]
+	ewRead(x[:h*w])
+	ewWrite(y[:oh*ow])
+	ewWriteIdx(idx[:oh*ow])
 	// A band of rows keeps each asm call bounded.
 	rows := max(1, ewChunk/(4*ow))
 	for r := 0; r < oh; r += rows {
@@ -35,7 +37,9 @@ func MaxPool2x2Backward(dx []float32, idx []int32, dy []float32, h, w int) {
 		clear(dx[:h*w])
 		return
 	}
-	_, _ = idx[:oh*ow], dy[:oh*ow]
+	ewReadIdx(idx[:oh*ow])
+	ewRead(dy[:oh*ow])
+	ewWrite(dx[:h*w])
 	rows := max(1, ewChunk/(4*ow))
 	for r := 0; r < oh; r += rows {
 		e := min(oh, r+rows)

@@ -10,6 +10,8 @@ var (
 func ReLU(dst, src []float32) {
 	n := len(src)
 	dst = dst[:n]
+	ewRead(src)
+	ewWrite(dst)
 	for lo := 0; lo < n; lo += ewChunk {
 		hi := min(n, lo+ewChunk)
 		reluKernel(dst[lo:hi], src[lo:hi])
@@ -22,6 +24,9 @@ func ReLU(dst, src []float32) {
 func ReLUBackward(dx, dy, y []float32) {
 	n := len(y)
 	dx, dy = dx[:n], dy[:n]
+	ewRead(dy)
+	ewRead(y)
+	ewWrite(dx)
 	for lo := 0; lo < n; lo += ewChunk {
 		hi := min(n, lo+ewChunk)
 		reluBackKernel(dx[lo:hi], dy[lo:hi], y[lo:hi])
