@@ -560,3 +560,47 @@ func TestBadInput(t *testing.T) {
 		t.Error("NewConv accepted a kernel larger than the input")
 	}
 }
+
+// TestRejectedOperatorFallsBack: an operator the device rejects in phase 1 runs on
+// the CPU, logged once, and its output is not mistaken for a current device copy.
+func TestRejectedOperatorFallsBack(t *testing.T) {
+	var lines []string
+	be := newStubBackend(t, WithLogger(func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }))
+	base := stubLive()
+	stubReject("aclnnRelu")
+	defer stubReject("")
+	x := randTensor(rand.New(rand.NewPCG(15, 16)), 64).Data()
+	y, want, dx, dy := make([]float32, 64), make([]float32, 64), make([]float32, 64), make([]float32, 64)
+	for i := range dy {
+		dy[i] = 1
+	}
+	for i := 0; i < 2; i++ {
+		x[0] = -x[0] // the host changes the input between calls
+		if err := be.ReLU(y, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := layers.CPU().(layers.ActivationBackend).ReLU(want, x); err != nil {
+		t.Fatal(err)
+	}
+	near(t, "ReLU on the CPU", y, want, 0)
+	// y was written by the CPU: the NPU's ReLU backward must upload it.
+	up := stubLive().H2D
+	if err := be.ReLUBackward(dx, dy, y); err != nil {
+		t.Fatal(err)
+	}
+	if stubLive().H2D-up != 2 {
+		t.Errorf("ReLUBackward uploaded %d buffers, want 2 (dy and the CPU-written y)", stubLive().H2D-up)
+	}
+	for i := range dx {
+		if (y[i] > 0) != (dx[i] == 1) {
+			t.Fatalf("dx[%d] = %g for y = %g", i, dx[i], y[i])
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "ReLU runs on the CPU") {
+		t.Errorf("notices %q, want one about ReLU", lines)
+	}
+	if l := stubLive(); l.Executors-base.Executors != 1 { // ReLU's rejected executors are gone; ThresholdBackward's is cached
+		t.Errorf("%d live executors, want 1", l.Executors-base.Executors)
+	}
+}

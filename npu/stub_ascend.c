@@ -40,6 +40,9 @@ struct aclOpExecutor {
 	double eps;
 };
 
+#define BAD 161002
+#define NEED(c) do { if (!(c)) return BAD; } while (0)
+
 govgg_stub_counts govgg_stub_live;
 static govgg_stub_rec *logv;
 static int logn, logcap;
@@ -150,6 +153,22 @@ static aclOpExecutor *newex(int op, uint64_t *ws, aclOpExecutor **out) {
 	govgg_stub_live.executors++;
 	return e;
 }
+static char reject[64];
+void govgg_stub_reject(const char *op) { snprintf(reject, sizeof reject, "%s", op); }
+
+// done1 ends a phase-1 call: logged and accepted, or rejected (as a device rejects
+// arguments it does not support) when the test named this operator.
+static aclnnStatus done1(const char *name, aclOpExecutor *e, aclOpExecutor **ex, int cube) {
+	if (reject[0] && strncmp(name, reject, strlen(reject)) == 0 && strlen(name) == strlen(reject) + strlen("GetWorkspaceSize")) {
+		free(e);
+		govgg_stub_live.executors--;
+		*ex = NULL;
+		return BAD;
+	}
+	record(name, e, cube);
+	return 0;
+}
+
 static void targ(aclOpExecutor *e, const aclTensor *t) { e->t[e->nt++] = t; }
 static void iarg(aclOpExecutor *e, int i, const aclIntArray *a) {
 	e->na[i] = a ? a->n : 0;
@@ -164,8 +183,6 @@ static int contig(const aclTensor *t) {
 	for (int i = t->nd - 1; i >= 0; i--) { if (t->dims[i] != 1 && t->strides[i] != s) return 0; s *= t->dims[i]; }
 	return t->dt == ACL_FLOAT || t->dt == ACL_INT32;
 }
-#define BAD 161002
-#define NEED(c) do { if (!(c)) return BAD; } while (0)
 
 // ---- phase 1 ----
 aclnnStatus aclnnConvolutionGetWorkspaceSize(const aclTensor *x, const aclTensor *w, const aclTensor *b,
@@ -177,8 +194,7 @@ aclnnStatus aclnnConvolutionGetWorkspaceSize(const aclTensor *x, const aclTensor
 	aclOpExecutor *e = newex(OP_CONV, ws, ex);
 	targ(e, x); targ(e, w); targ(e, b); targ(e, y);
 	iarg(e, 0, stride); iarg(e, 1, pad); iarg(e, 2, dil);
-	record("aclnnConvolutionGetWorkspaceSize", e, cube);
-	return 0;
+	return done1("aclnnConvolutionGetWorkspaceSize", e, ex, cube);
 }
 aclnnStatus aclnnConvolutionBackwardGetWorkspaceSize(const aclTensor *dy, const aclTensor *x, const aclTensor *w,
 		const aclIntArray *biasSizes, const aclIntArray *stride, const aclIntArray *pad, const aclIntArray *dil,
@@ -191,16 +207,14 @@ aclnnStatus aclnnConvolutionBackwardGetWorkspaceSize(const aclTensor *dy, const 
 	targ(e, dy); targ(e, x); targ(e, w); targ(e, dx); targ(e, dw); targ(e, db);
 	iarg(e, 0, stride); iarg(e, 1, pad); iarg(e, 2, dil);
 	for (int i = 0; i < 3; i++) e->mask[i] = mask->v[i];
-	record("aclnnConvolutionBackwardGetWorkspaceSize", e, cube);
-	return 0;
+	return done1("aclnnConvolutionBackwardGetWorkspaceSize", e, ex, cube);
 }
 aclnnStatus aclnnMmGetWorkspaceSize(const aclTensor *a, const aclTensor *b, aclTensor *out, int8_t cube,
 		uint64_t *ws, aclOpExecutor **ex) {
 	NEED(a->nd == 2 && b->nd == 2 && out->nd == 2 && a->dims[1] == b->dims[0] && out->dims[0] == a->dims[0] && out->dims[1] == b->dims[1]);
 	aclOpExecutor *e = newex(OP_MM, ws, ex);
 	targ(e, a); targ(e, b); targ(e, out);
-	record("aclnnMmGetWorkspaceSize", e, cube);
-	return 0;
+	return done1("aclnnMmGetWorkspaceSize", e, ex, cube);
 }
 aclnnStatus aclnnInplaceAddmmGetWorkspaceSize(const aclTensor *c, const aclTensor *a, const aclTensor *b,
 		const aclScalar *beta, const aclScalar *alpha, int8_t cube, uint64_t *ws, aclOpExecutor **ex) {
@@ -208,16 +222,14 @@ aclnnStatus aclnnInplaceAddmmGetWorkspaceSize(const aclTensor *c, const aclTenso
 	aclOpExecutor *e = newex(OP_ADDMM, ws, ex);
 	targ(e, a); targ(e, b); targ(e, c);
 	e->s[0] = beta->v; e->s[1] = alpha->v;
-	record("aclnnInplaceAddmmGetWorkspaceSize", e, cube);
-	return 0;
+	return done1("aclnnInplaceAddmmGetWorkspaceSize", e, ex, cube);
 }
 static aclnnStatus unary(int op, const char *name, const aclTensor *a, const aclTensor *b, const aclTensor *c,
 		uint64_t *ws, aclOpExecutor **ex) {
 	NEED(contig(a) && (!b || contig(b)) && (!c || contig(c)));
 	aclOpExecutor *e = newex(op, ws, ex);
 	targ(e, a); if (b) targ(e, b); if (c) targ(e, c);
-	record(name, e, 0);
-	return 0;
+	return done1(name, e, ex, 0);
 }
 aclnnStatus aclnnReluGetWorkspaceSize(const aclTensor *x, aclTensor *y, uint64_t *ws, aclOpExecutor **ex) {
 	NEED(numel(x) == numel(y));
@@ -276,8 +288,7 @@ aclnnStatus aclnnBatchNormGetWorkspaceSize(const aclTensor *x, const aclTensor *
 	aclOpExecutor *e = newex(OP_BN, ws, ex);
 	targ(e, x); targ(e, g); targ(e, b); targ(e, y); targ(e, sm); targ(e, si);
 	e->eps = eps;
-	record("aclnnBatchNormGetWorkspaceSize", e, 0);
-	return 0;
+	return done1("aclnnBatchNormGetWorkspaceSize", e, ex, 0);
 }
 aclnnStatus aclnnBatchNormBackwardGetWorkspaceSize(const aclTensor *dy, const aclTensor *x, const aclTensor *g,
 		const aclTensor *rm, const aclTensor *rv, const aclTensor *sm, const aclTensor *si, bool training, double eps,
@@ -289,15 +300,13 @@ aclnnStatus aclnnBatchNormBackwardGetWorkspaceSize(const aclTensor *dy, const ac
 	e->flag = training; e->eps = eps;
 	for (int i = 0; i < 3; i++) e->mask[i] = mask->v[i];
 	e->a[0][0] = (int64_t)(uintptr_t)dg; e->a[0][1] = (int64_t)(uintptr_t)db;
-	record("aclnnBatchNormBackwardGetWorkspaceSize", e, 0);
-	return 0;
+	return done1("aclnnBatchNormBackwardGetWorkspaceSize", e, ex, 0);
 }
 aclnnStatus aclnnMulGetWorkspaceSize(const aclTensor *a, const aclTensor *b, aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
 	NEED(a->nd == out->nd && b->nd == out->nd);
 	aclOpExecutor *e = newex(OP_MUL, ws, ex);
 	targ(e, a); targ(e, b); targ(e, out);
-	record("aclnnMulGetWorkspaceSize", e, 0);
-	return 0;
+	return done1("aclnnMulGetWorkspaceSize", e, ex, 0);
 }
 aclnnStatus aclnnInplaceAddGetWorkspaceSize(const aclTensor *a, const aclTensor *b, const aclScalar *alpha,
 		uint64_t *ws, aclOpExecutor **ex) {
@@ -305,8 +314,7 @@ aclnnStatus aclnnInplaceAddGetWorkspaceSize(const aclTensor *a, const aclTensor 
 	aclOpExecutor *e = newex(OP_IADD, ws, ex);
 	targ(e, a); targ(e, b);
 	e->s[0] = alpha->v;
-	record("aclnnInplaceAddGetWorkspaceSize", e, 0);
-	return 0;
+	return done1("aclnnInplaceAddGetWorkspaceSize", e, ex, 0);
 }
 
 // ---- phase 2: reference arithmetic ----

@@ -3,9 +3,12 @@
 package npu
 
 /*
+#include <stdlib.h>
 #include "stub_ascend.h"
 */
 import "C"
+
+import "unsafe"
 
 // This file exposes the ascendstub C stubs' call log and object counts to the tests.
 
@@ -58,4 +61,11 @@ func stubLive() stubCounts {
 	c := C.govgg_stub_live
 	return stubCounts{int64(c.devices), int64(c.streams), int64(c.mallocs), int64(c.tensors), int64(c.arrays),
 		int64(c.scalars), int64(c.executors), int64(c.syncs), int64(c.h2d), int64(c.d2h)}
+}
+
+// stubReject makes phase 1 of operator op fail ("" for none).
+func stubReject(op string) {
+	s := C.CString(op)
+	defer C.free(unsafe.Pointer(s))
+	C.govgg_stub_reject(s)
 }

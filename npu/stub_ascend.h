@@ -22,3 +22,6 @@ extern govgg_stub_counts govgg_stub_live;
 int govgg_stub_log_len(void);
 const govgg_stub_rec *govgg_stub_log_at(int i);
 void govgg_stub_log_reset(void);
+// govgg_stub_reject makes phase 1 of the named operator ("aclnnRelu") fail from now
+// on; "" accepts everything again.
+void govgg_stub_reject(const char *op);
