@@ -6,8 +6,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/govgg/govgg/data"
 	"github.com/govgg/govgg/layers"
@@ -97,8 +100,22 @@ func Build(cfg Config, out io.Writer, d Distributed) (*Job, error) {
 	return job, nil
 }
 
-// Run trains for epoch_size epochs.
+// Run writes the recipe as {model}.yaml into ckpt_save_dir (as MindCV does; it
+// reloads with -c) and trains for epoch_size epochs.
 func (j *Job) Run(ctx context.Context) (*Result, error) {
+	if j.Trainer.dist.root() {
+		if err := os.MkdirAll(j.Config.CkptSaveDir, 0o755); err != nil {
+			return nil, fmt.Errorf("train: checkpoint directory: %w", err)
+		}
+		b, err := yaml.Marshal(j.Config)
+		if err != nil {
+			return nil, err
+		}
+		p := filepath.Join(j.Config.CkptSaveDir, j.Config.Model+".yaml")
+		if err := writeAtomic(p, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return nil, err
+		}
+	}
 	return j.Trainer.Fit(ctx, j.Train, j.Config.EpochSize)
 }
 

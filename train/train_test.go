@@ -159,6 +159,10 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	require.Equal(t, strings.TrimSpace(resultHeader), lines[0])
 	require.True(t, strings.HasPrefix(lines[2], "2\t"), lines[2])
 	require.FileExists(t, filepath.Join(dir, "vgg11_bn_best.ckpt"))
+	// The recipe is saved beside the checkpoints and reads back to the same Config.
+	saved := DefaultConfig()
+	require.NoError(t, LoadYAML(filepath.Join(dir, "vgg11_bn.yaml"), &saved))
+	require.Equal(t, tinyConfig(dir), saved)
 
 	// A wrong optimizer file is refused with the file's name.
 	bad := filepath.Join(dir, CheckpointName("vgg11_bn", 1, 6))
