@@ -590,3 +590,49 @@ func TestPlanWinogradPasses(t *testing.T) {
 		})
 	}
 }
+
+// TestVaryingBatch runs one plan on batches of different sizes, so that scratch
+// sized for one batch must grow (or be reused) correctly for the next.
+func TestVaryingBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, g := range []Geometry{
+		geom(16, 8, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1), // folded batches
+		geom(3, 4, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1),  // general backward data
+	} {
+		p, err := NewPlan(g, WithAlgorithm(Im2col))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := randF32(rng, g.K*g.C*g.R*g.S)
+		b := randF32(rng, g.K)
+		if err := p.SetWeights(w, b); err != nil {
+			t.Fatal(err)
+		}
+		w64, b64 := ToFloat64(w), ToFloat64(b)
+		for _, n := range []int{3, 1, 5, 2} {
+			x := randF32(rng, n*g.C*g.H*g.W)
+			dy := randF32(rng, n*g.K*g.OutH()*g.OutW())
+			x64, dy64 := ToFloat64(x), ToFloat64(dy)
+			y := make([]float32, len(dy))
+			dx := make([]float32, len(x))
+			dw := make([]float32, len(w))
+			db := make([]float32, g.K)
+			if err := p.Forward(y, x, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.BackwardData(dx, dy, n); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.BackwardFilter(dw, db, x, dy, n); err != nil {
+				t.Fatal(err)
+			}
+			what := fmt.Sprintf("%v n=%d", g, n)
+			checkAgainst(t, what+" y", y, ReferenceForward(g, n, x64, w64, b64), ReferenceForward(g, n, Abs(x64), Abs(w64), Abs(b64)))
+			checkAgainst(t, what+" dx", dx, ReferenceBackwardData(g, n, dy64, w64), ReferenceBackwardData(g, n, Abs(dy64), Abs(w64)))
+			dwRef, dbRef := ReferenceBackwardFilter(g, n, x64, dy64)
+			dwScale, dbScale := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
+			checkAgainst(t, what+" dw", dw, dwRef, dwScale)
+			checkAgainst(t, what+" db", db, dbRef, dbScale)
+		}
+	}
+}
