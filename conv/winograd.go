@@ -406,22 +406,44 @@ func slotStride(n int) int {
 	return (n+15)/16*16 + 16
 }
 
-// fillInput copies the input rows under segment s's tile rows into dst (rows of
-// width wp), zero-padded: region row r, column q hold x[ty0·m+r−PadH][q−PadW].
+// fillInput copies the input under segment s's tiles into dst (rows of width wp),
+// zero-padded: region row r, column q hold x[ty0·m+r−PadH][q−PadW]. Only the
+// columns the segment's tiles read are written: a block often starts or ends in
+// the middle of a tile row, and copying whole rows would double the traffic.
 func (k *winograd) fillInput(dst, x []float32, s winoSeg) {
 	g := k.g
-	rows := (s.ty1-s.ty0+1)*k.m + 2
-	y0 := s.ty0*k.m - g.PadH
+	m, tw := k.m, k.tw
+	last := s.ty1 - s.ty0
+	rows := (last+1)*m + 2
+	y0 := s.ty0*m - g.PadH
 	for r := 0; r < rows; r++ {
-		row := dst[r*k.wp : (r+1)*k.wp]
+		// Tile rows j (from ty0) with j·m ≤ r < j·m+m+2 read this row; their tiles
+		// [lo, hi) read columns [lo·m, hi·m+2).
+		// Only tile row 0 starts late and only the last ends early.
+		jlo, jhi := max(0, (r-2)/m), min(r/m, last)
+		lo, hi := 0, tw
+		if jhi == 0 {
+			lo = s.a % tw
+		}
+		if jlo == last {
+			hi = (s.b-1)%tw + 1
+		}
+		c0, c1 := lo*m, hi*m+2
+		row := dst[r*k.wp+c0 : r*k.wp+c1]
 		iy := y0 + r
 		if iy < 0 || iy >= g.H {
 			clear(row)
 			continue
 		}
-		clear(row[:g.PadW])
-		copy(row[g.PadW:], x[iy*g.W:(iy+1)*g.W])
-		clear(row[g.PadW+g.W:])
+		// Input columns [c0−PadW, c1−PadW) ∩ [0, W) go to region columns +PadW.
+		x0, x1 := max(c0-g.PadW, 0), min(c1-g.PadW, g.W)
+		if x0 >= x1 {
+			clear(row)
+			continue
+		}
+		clear(row[:x0+g.PadW-c0])
+		copy(row[x0+g.PadW-c0:], x[iy*g.W+x0:iy*g.W+x1])
+		clear(row[x1+g.PadW-c0:])
 	}
 }
 
