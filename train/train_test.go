@@ -501,3 +501,21 @@ func TestRecipes(t *testing.T) {
 		t.Fatalf("configs/vgg/vgg11_bn_embedded.yaml differs from EmbeddedConfig:\n%+v\n%+v", c, want)
 	}
 }
+
+func TestValInterval(t *testing.T) {
+	c := tinyConfig(t.TempDir())
+	c.EpochSize, c.ValInterval, c.CkptSavePolicy = 4, 2, "none"
+	job, _ := build(t, c)
+	res, err := job.Run(context.Background())
+	require.NoError(t, err)
+	var evaluated []int
+	for _, e := range res.Epochs {
+		if e.Val != nil {
+			evaluated = append(evaluated, e.Epoch)
+		}
+	}
+	require.Equal(t, []int{1, 3, 4}, evaluated) // MindCV's 1, 1+k, … and the last
+	names := ckptFiles(t, c.CkptSaveDir)
+	require.NotContains(t, names, "vgg11_bn-4_6.ckpt", "policy none")
+	require.Contains(t, names, "vgg11_bn_best.ckpt")
+}

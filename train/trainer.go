@@ -82,7 +82,8 @@ func WithProgress(on bool) Option {
 }
 
 // WithValidation evaluates on loader every interval epochs (val_while_train,
-// val_interval), logging loss, Top-1 and Top-5 and keeping the best checkpoint.
+// val_interval: after epochs 1, 1+interval, … as MindCV does, and also after the
+// last), logging loss, Top-1 and Top-5 and keeping the best checkpoint.
 func WithValidation(loader *data.Loader, interval int) Option {
 	return func(t *Trainer) error {
 		if interval < 1 {
@@ -237,7 +238,7 @@ func (t *Trainer) Fit(ctx context.Context, loader *data.Loader, epochs int) (*Re
 		if err != nil {
 			return res, err
 		}
-		if t.val != nil && ((epoch+1)%t.valInterval == 0 || epoch+1 == epochs) {
+		if t.val != nil && (epoch%t.valInterval == 0 || epoch+1 == epochs) { // MindCV: epochs 1, 1+k, …; and the last
 			start := time.Now()
 			m, err := Evaluate(ctx, t.model, t.loss, t.val, t.dist)
 			if err != nil {
