@@ -180,16 +180,20 @@ func winoThreads(t *testing.T, c winoCase) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	w := winoRand(rng, c.k*c.c*9, 0.3)
 	b := winoRand(rng, c.k, 0.1)
-	for _, a := range winoAlgs {
-		kern, _ := winogradKernels[a](g)
-		kern.setWeights(w, b)
-		for _, n := range []int{3, 1, 2} {
-			x := winoRand(rng, n*c.c*c.h*c.w, 1)
+	kerns := make([]kernel, len(winoAlgs))
+	for i, a := range winoAlgs {
+		kerns[i], _ = winogradKernels[a](g)
+		kerns[i].setWeights(w, b)
+	}
+	// Batch sizes in this order make every kernel rebuild its layout twice.
+	for _, n := range []int{3, 1, 2} {
+		x := winoRand(rng, n*c.c*c.h*c.w, 1)
+		want := ReferenceForward(g, n, ToFloat64(x), ToFloat64(w), ToFloat64(b))
+		for i, a := range winoAlgs {
 			y := make([]float32, n*g.K*g.OutH()*g.OutW())
-			kern.forward(y, x, n, false)
-			want := ReferenceForward(g, n, ToFloat64(x), ToFloat64(w), ToFloat64(b))
+			kerns[i].forward(y, x, n, false)
 			if e := Compare(y, want); !e.Within(winoTol[a][0], winoTol[a][1]) {
-				t.Fatalf("%v n=%d: %v", a, n, e)
+				t.Fatalf("%v %v n=%d: %v", a, g, n, e)
 			}
 		}
 	}
