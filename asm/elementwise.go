@@ -14,21 +14,3 @@ package asm
 // ewChunk is the most elements one elementwise asm call handles: 64 Ki floats,
 // a few microseconds of work, so the Go scheduler is never held off for long.
 const ewChunk = 1 << 16
-
-var dotKernel = dotGeneric
-
-// Dot returns Σ a[i]·b[i] over i < len(a), accumulated in float32 in several
-// partial sums (the order of additions differs between paths). len(b) must be ≥
-// len(a). It is the kernel of matrix–vector products such as a Linear layer at
-// batch 1, which stream each weight row once.
-func Dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	ewRead(a)
-	ewRead(b)
-	var s float32
-	for lo := 0; lo < len(a); lo += ewChunk {
-		hi := min(len(a), lo+ewChunk)
-		s += dotKernel(a[lo:hi], b[lo:hi])
-	}
-	return s
-}

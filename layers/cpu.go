@@ -14,39 +14,10 @@ type cpuBackend struct{}
 
 func (cpuBackend) Name() string { return "cpu" }
 
-// gemvRows is the most rows of A for which C = A·Bᵀ runs as dot products (a
-// Linear layer at small batch): each row of B (a weight row) is streamed from
-// memory once and met by every row of A while in cache, with no packing, which is
-// what a weight-bandwidth-bound product needs.
-const gemvRows = 8
-
+// Sgemm is asm.Sgemm, which also takes the streamed dot-product path of a Linear
+// layer at small batch.
 func (cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
-	if transA || !transB || m > gemvRows || m <= 0 || n <= 0 || k <= 0 ||
-		lda < k || ldb < k || ldc < n || len(a) < (m-1)*lda+k || len(b) < (n-1)*ldb+k || len(c) < (m-1)*ldc+n {
-		return asm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	}
-	j := getJob(gemvCols)
-	j.x, j.y, j.z = a, b, c
-	j.n, j.c, j.lda, j.ldb, j.ldc = m, k, lda, ldb, ldc
-	j.a, j.beta = alpha, beta
-	j.do(n, planeGrain(k))
-	return nil
-}
-
-// gemvCols computes columns lo … hi−1 of C = alpha·A·Bᵀ + beta·C by dot products.
-func gemvCols(j *job, lo, hi int) {
-	a, b, c, m, k, lda, ldb, ldc := j.x, j.y, j.z, j.n, j.c, j.lda, j.ldb, j.ldc
-	alpha, beta := j.a, j.beta
-	for col := lo; col < hi; col++ {
-		row := b[col*ldb : col*ldb+k]
-		for i := 0; i < m; i++ {
-			s := alpha * asm.Dot(a[i*lda:i*lda+k], row)
-			if beta != 0 { // beta 0: C is not read, as in asm.Sgemm
-				s += beta * c[i*ldc+col]
-			}
-			c[i*ldc+col] = s
-		}
-	}
+	return asm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func (cpuBackend) ReLU(y, x []float32) error {

@@ -10,17 +10,16 @@ import (
 // arguments. Jobs are kept on a free list with their run method bound once, so a
 // parallel call allocates nothing.
 type job struct {
-	body          func(j *job, lo, hi int)
-	x, y, z, w    []float32
-	v1, v2, v3    []float32
-	v4            []float32
-	idx           []int32
-	p             PoolShape
-	a, beta       float32
-	n, c, hw      int
-	lda, ldb, ldc int
-	seed, step    uint64
-	flag          bool
+	body       func(j *job, lo, hi int)
+	x, y, z, w []float32
+	v1, v2, v3 []float32
+	v4         []float32
+	idx        []int32
+	p          PoolShape
+	a          float32
+	n, c, hw   int
+	seed, step uint64
+	flag       bool
 
 	run func(lo, hi int)
 }

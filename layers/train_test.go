@@ -225,41 +225,53 @@ func TestTrainStepNoAllocs(t *testing.T) {
 		}
 	}
 	step()
-	// The only allocations allowed are the conv plans' own (conv.Plan re-prepares
-	// its weights after SetWeights, which Conv2d calls once per training step): the
-	// layers themselves allocate nothing. convShare replays exactly the plan calls
-	// of one step.
-	convShare := func() {
+	// The only allocations allowed are those of the packages below: the conv plans
+	// (which re-prepare their weights after SetWeights, called by Conv2d once per
+	// training step) and asm.Sgemm. others replays exactly the conv and GEMM calls
+	// of one step (or of one inference when train is false); the layers themselves
+	// must allocate nothing beyond them.
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	others := func(train bool) {
 		for _, l := range net.Layers() {
-			c, ok := l.(*Conv2d)
-			if !ok {
-				continue
-			}
-			n := c.x.Dim(0)
-			var db []float32
-			if c.bias != nil {
-				db = c.bias.Grad.Data()
-			}
-			must := func(err error) {
-				if err != nil {
-					t.Fatal(err)
+			switch l := l.(type) {
+			case *Conv2d:
+				n := l.x.Dim(0)
+				var db []float32
+				if l.bias != nil {
+					db = l.bias.Grad.Data()
 				}
-			}
-			must(c.op.SetWeights(c.weight.Value.Data(), c.biasData()))
-			must(c.op.Forward(c.y.Data(), c.x.Data(), n))
-			must(c.op.BackwardFilter(c.weight.Grad.Data(), db, c.x.Data(), c.y.Data(), n))
-			if c.needDX {
-				must(c.op.BackwardData(c.dx.Data(), c.y.Data(), n))
+				if train {
+					must(l.op.SetWeights(l.weight.Value.Data(), l.biasData()))
+				}
+				must(l.op.Forward(l.y.Data(), l.x.Data(), n))
+				if train {
+					must(l.op.BackwardFilter(l.weight.Grad.Data(), db, l.x.Data(), l.y.Data(), n))
+					if l.needDX {
+						must(l.op.BackwardData(l.dx.Data(), l.y.Data(), n))
+					}
+				}
+			case *Linear:
+				rows := l.x.Len() / l.in
+				w := l.weight.Value.Data()
+				must(asm.Sgemm(false, true, rows, l.out, l.in, 1, l.x.Data(), l.in, w, l.in, 1, l.y.Data(), l.out))
+				if train {
+					must(asm.Sgemm(true, false, l.out, l.in, rows, 1, l.y.Data(), l.out, l.x.Data(), l.in, 0, l.weight.Grad.Data(), l.in))
+					must(asm.Sgemm(false, false, rows, l.in, l.out, 1, l.y.Data(), l.out, w, l.in, 0, l.dx.Data(), l.in))
+				}
 			}
 		}
 	}
-	convShare()
-	convAllocs := testing.AllocsPerRun(5, convShare)
-	if a := testing.AllocsPerRun(5, step); a > convAllocs {
-		t.Errorf("warm training step allocates %v times, the conv plans' share is %v", a, convAllocs)
+	others(true)
+	share := testing.AllocsPerRun(5, func() { others(true) })
+	if a := testing.AllocsPerRun(5, step); a > share {
+		t.Errorf("warm training step allocates %v times, the conv plans' and Sgemm's share is %v", a, share)
 	}
-	if convAllocs != 0 {
-		t.Logf("note: the conv plans allocate %v times per training step", convAllocs)
+	if share != 0 {
+		t.Logf("note: conv plans and asm.Sgemm allocate %v times per training step", share)
 	}
 	net.SetTraining(false)
 	infer := func() {
@@ -268,8 +280,12 @@ func TestTrainStepNoAllocs(t *testing.T) {
 		}
 	}
 	infer()
-	if a := testing.AllocsPerRun(5, infer); a != 0 {
-		t.Errorf("warm inference allocates %v times, want 0", a)
+	share = testing.AllocsPerRun(5, func() { others(false) })
+	if a := testing.AllocsPerRun(5, infer); a > share {
+		t.Errorf("warm inference allocates %v times, the conv plans' and Sgemm's share is %v", a, share)
+	}
+	if share != 0 {
+		t.Logf("note: conv plans and asm.Sgemm allocate %v times per inference", share)
 	}
 }
 
@@ -424,12 +440,14 @@ func TestThreadsDeterministic(t *testing.T) {
 	}
 }
 
-func TestLinearGradGEMMPath(t *testing.T) {
-	// More rows than gemvRows: the packed-GEMM path.
-	gradCheck(t, NewLinear(6, 4, true), []int{gemvRows + 3, 6}, refLinear(gemvRows+3, 6, 4, true), 1e-5, 1e-4, false)
+func TestLinearGradLargeBatch(t *testing.T) {
+	// More rows than asm.Sgemm's small-batch dot-product path takes.
+	gradCheck(t, NewLinear(6, 4, true), []int{19, 6}, refLinear(19, 6, 4, true), 1e-5, 1e-4, false)
 }
 
-func TestCPUSgemmDotPath(t *testing.T) {
+// TestCPUSgemmSmallBatch checks the backend's product in the shape of a Linear
+// layer at batch 3, with padded leading dimensions, in parallel.
+func TestCPUSgemmSmallBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(8, 8))
 	const m, n, k, lda, ldb, ldc = 3, 300, 1000, 1003, 1001, 305
 	a, b := randSlice(rng, (m-1)*lda+k, 1), randSlice(rng, (n-1)*ldb+k, 1)
@@ -463,7 +481,7 @@ func TestCPUSgemmDotPath(t *testing.T) {
 				gotRows = append(gotRows, got[i*ldc+j])
 			}
 		}
-		closeRel(t, fmt.Sprint("dot-path Sgemm beta=", beta), gotRows, want, 1e-5)
+		closeRel(t, fmt.Sprint("Sgemm beta=", beta), gotRows, want, 1e-5)
 		for i := 0; i < m-1; i++ { // the padding between rows of C is untouched
 			for j := n; j < ldc; j++ {
 				if math.Float32bits(got[i*ldc+j]) != math.Float32bits(c0[i*ldc+j]) {
