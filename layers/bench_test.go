@@ -3,7 +3,6 @@ package layers
 import (
 	"testing"
 
-	"github.com/govgg/govgg/asm"
 	"github.com/govgg/govgg/tensor"
 )
 
@@ -51,17 +50,3 @@ func BenchmarkLinearFC6Batch8(b *testing.B) {
 	benchLayer(b, NewLinear(25088, 4096, true), []int{8, 25088}, false)
 }
 
-// The same FC6 product through the packed GEMM driver, for comparison with the
-// dot-product path that Linear uses at small batch.
-func BenchmarkSgemmFC6Batch1(b *testing.B) {
-	w, x, y := make([]float32, 4096*25088), make([]float32, 25088), make([]float32, 4096)
-	for i := range w {
-		w[i] = float32(i%7) * 0.01
-	}
-	b.SetBytes(4 * 25088)
-	for b.Loop() {
-		if err := asm.Sgemm(false, true, 1, 4096, 25088, 1, x, 25088, w, 25088, 0, y, 4096); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
