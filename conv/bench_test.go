@@ -129,9 +129,9 @@ func BenchmarkBackwardFilter(b *testing.B) {
 
 // BenchmarkPackB measures the implicit-GEMM B packing alone: every panel a forward
 // pass builds, at the active path's micro-kernel width and k-blocks of 384.
-// "ns/elem" is per packed float; "%gemm" is the packing time as a share of the
-// GEMM's time at the 176 GFLOP/s AVX-512 peak of one core (kernels.md §0), i.e.
-// the overhead it would add to a perfect GEMM.
+// "ns/elem" is CPU time per packed float; "%gemm" is the packing time as a share
+// of the GEMM's time at the 176 GFLOP/s AVX-512 peak of one core (kernels.md §0),
+// i.e. the overhead it would add to a perfect GEMM.
 func BenchmarkPackB(b *testing.B) {
 	const kcMax, peak = 384, 176e9
 	for _, l := range benchLayers {
@@ -157,10 +157,16 @@ func BenchmarkPackB(b *testing.B) {
 					}
 					pack()
 					b.ResetTimer()
+					cpu0 := cpuTime()
 					for b.Loop() {
 						pack()
 					}
+					// Single-threaded: process CPU time is this loop's, and steadier
+					// than wall time on a shared machine.
 					per := b.Elapsed().Seconds() / float64(b.N)
+					if cpu := cpuTime() - cpu0; cpu > 0 {
+						per = cpu.Seconds() / float64(b.N)
+					}
 					b.ReportMetric(per*1e9/float64(crs*cols), "ns/elem")
 					b.ReportMetric(100*per/(float64(g.FLOPs(l.n))/peak), "%gemm")
 				})

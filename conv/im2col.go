@@ -150,6 +150,10 @@ func (b *im2colSource) PackB(dst []float32, k0, kc, j0, nc, nr int) {
 	pg := &b.pg
 	taps := pg.taps[k0 : k0+kc]
 	sw := pg.g.StrideW
+	if pg.q < 8 {
+		b.packGather(dst, taps, j0, nc, nr)
+		return
+	}
 	// Slivers are handled in groups whose runs fit a stack buffer.
 	var runs [512]run
 	for s0 := 0; s0 < nc; {
@@ -199,6 +203,34 @@ func (b *im2colSource) PackB(dst []float32, k0, kc, j0, nc, nr int) {
 			}
 		}
 		s0 = s1
+	}
+}
+
+// packGather is PackB for maps narrower than 8 pixels, whose runs would be too
+// short to copy: each column's offset is computed once per group of slivers, and
+// each tap row is a gather through them.
+func (b *im2colSource) packGather(dst []float32, taps []int, j0, nc, nr int) {
+	pg := &b.pg
+	kc := len(taps)
+	var offs [512]int
+	group := max(1, len(offs)/nr) * nr
+	for s0 := 0; s0 < nc; s0 += group {
+		cols := min(group, nc-s0)
+		for j := range cols {
+			offs[j], _ = pg.colOffset(b.col0 + j0 + s0 + j)
+		}
+		for si := 0; si < cols; si += nr {
+			w := min(nr, cols-si)
+			panel := dst[(s0+si)/nr*kc*nr:]
+			o := offs[si : si+w]
+			for p, t := range taps {
+				row := panel[p*nr : p*nr+nr]
+				for j, off := range o {
+					row[j] = b.xp[t+off]
+				}
+				clear(row[w:])
+			}
+		}
 	}
 }
 
