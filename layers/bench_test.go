@@ -49,4 +49,3 @@ func BenchmarkLinearFC6Batch1(b *testing.B) {
 func BenchmarkLinearFC6Batch8(b *testing.B) {
 	benchLayer(b, NewLinear(25088, 4096, true), []int{8, 25088}, false)
 }
-
