@@ -61,7 +61,9 @@ type backend interface {
 //
 // Under MPI every call into the library is made by one goroutine locked to its OS
 // thread (the thread that initialized MPI); methods hand their work to it and wait,
-// for at most the timeout (see WithTimeout).
+// for at most the timeout (see WithTimeout). The one exception is MPI_Abort, called by
+// the goroutine whose wait timed out (or by Abort's caller) because the comm thread
+// may be the one stuck; Open MPI then ends the whole job (run_mpi_tests.sh checks it).
 type Comm struct {
 	b backend
 	hostRanks
