@@ -65,6 +65,7 @@ type fxNetwork struct {
 	Loss       fxTensor            `json:"loss"`
 	Grads      map[string]fxTensor `json:"grads"`
 	StateAfter map[string]fxTensor `json:"state_after"`
+	LogitsEval fxTensor            `json:"logits_eval"`
 }
 
 type fxFile struct {
@@ -246,5 +247,16 @@ func TestPyTorchNetwork(t *testing.T) {
 			w := fx.StateAfter[p.Name]
 			sameFloats(t, p.Name, p.Value.Data(), w.data(), 1e-5)
 		}
+		// Evaluation mode, with the batch norms folded into the convs and the
+		// ReLUs fused, against PyTorch's eval() output.
+		net.SetTraining(false)
+		if net.Layers()[0].(*Conv2d).foldBN == nil {
+			t.Fatal("evaluation mode did not fold the batch norm")
+		}
+		eval, err := net.Forward(fx.X.tensor(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameFloats(t, "eval logits", eval.Data(), fx.LogitsEval.data(), 1e-5)
 	})
 }

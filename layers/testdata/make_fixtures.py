@@ -122,9 +122,15 @@ state = {k: enc(v.float()) for k, v in net.state_dict().items()}
 logits = net(x)
 loss = F.cross_entropy(logits, torch.tensor(labels), label_smoothing=0.1)
 loss.backward()
+# Evaluation mode with the updated running statistics (govgg folds each batch norm
+# into its conv and fuses the ReLUs there).
+net.eval()
+with torch.no_grad():
+    logits_eval = net(x)
 network = {"x": enc(x), "labels": labels, "state": state, "logits": enc(logits), "loss": enc(loss.reshape(1)),
            "grads": {k: enc(v.grad) for k, v in net.named_parameters()},
-           "state_after": {k: enc(v.float()) for k, v in net.state_dict().items()}}
+           "state_after": {k: enc(v.float()) for k, v in net.state_dict().items()},
+           "logits_eval": enc(logits_eval)}
 
 with open("fixtures.json", "w") as f:
     json.dump({"torch": torch.__version__, "layers": cases, "cross_entropy": ce_cases, "network": network}, f)
