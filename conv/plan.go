@@ -122,6 +122,9 @@ func newKernel(a Algorithm, g Geometry) (kernel, error) {
 // Geometry returns the plan's geometry.
 func (p *Plan) Geometry() Geometry { return p.g }
 
+// ReLU reports whether Forward fuses a ReLU (WithReLU(true)).
+func (p *Plan) ReLU() bool { return p.cfg.relu }
+
 // Algorithm returns the algorithm of the last Forward; before any, the one a batch
 // of 1 would use.
 func (p *Plan) Algorithm() Algorithm { return p.last }

@@ -164,6 +164,9 @@ func TestIm2colAgainstReference(t *testing.T) {
 						t.Fatal(err)
 					}
 					checkAgainst(t, "forward+relu", y, reluRef, yScale)
+					if !pr.ReLU() || p.ReLU() {
+						t.Errorf("ReLU() = %v with WithReLU(true), %v without", pr.ReLU(), p.ReLU())
+					}
 				})
 			})
 		}
