@@ -19,7 +19,5 @@ func raceKernel(kc int, a *float32, mr int, b *float32, ldb, nr int, c *float32,
 	}
 }
 
-func raceDot(a *float32, lda int, b *float32, ldb, k int) {
-	runtime.RaceReadRange(unsafe.Pointer(a), 4*(3*lda+k))
-	runtime.RaceReadRange(unsafe.Pointer(b), 4*(3*ldb+k))
-}
+// raceRead reports a read of n floats from p (a packing kernel's source span).
+func raceRead(p *float32, n int) { runtime.RaceReadRange(unsafe.Pointer(p), 4*n) }

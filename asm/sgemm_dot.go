@@ -74,7 +74,7 @@ func (j *dotJob) run(lo, hi int) {
 		_ = j.b[(jb+3*min(ldb, 1))*j.ldb+j.k-1]
 		for i0 := 0; i0 < j.m; i0 += 4 {
 			if raceEnabled {
-				raceDot(&j.a[i0*j.k], j.k, &j.b[jb*j.ldb], ldb, j.k)
+				raceRead(&j.b[jb*j.ldb], 3*ldb+j.k)
 			}
 			j.g.dot4x4(&j.a[i0*j.k], j.k, &j.b[jb*j.ldb], ldb, j.k, &out[0])
 			for i := i0; i < min(i0+4, j.m); i++ {

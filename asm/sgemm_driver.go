@@ -142,9 +142,15 @@ func (ap *aPanels) run(lo, hi int) {
 			dst := &blk[s*mr*kc]
 			if ap.transA { // op(A)[i,p] = a[p*lda+i]: rows of A are contiguous in i
 				_ = a[(k0+kc-1)*lda+i0+w-1]
+				if raceEnabled {
+					raceRead(&a[k0*lda+i0], (kc-1)*lda+w)
+				}
 				g.packCopy(dst, &a[k0*lda+i0], lda, kc, w, mr)
 			} else {
 				_ = a[(i0+w-1)*lda+k0+kc-1]
+				if raceEnabled {
+					raceRead(&a[i0*lda+k0], (w-1)*lda+kc)
+				}
 				g.packTrans(dst, &a[i0*lda+k0], lda, kc, w, mr)
 			}
 		}
@@ -176,6 +182,9 @@ func packBMatrix(g *gemmGeom, dst, b []float32, ld int, trans bool, k0, kc, j0, 
 	_ = dst[(nc+nr-1)/nr*kc*nr-1]
 	if !trans && nr == g.nr {
 		_ = b[(k0+kc-1)*ld+j0+nc-1]
+		if raceEnabled {
+			raceRead(&b[k0*ld+j0], (kc-1)*ld+nc)
+		}
 		g.packPanel(&dst[0], &b[k0*ld+j0], ld, kc, nc)
 		return
 	}
@@ -188,9 +197,15 @@ func packBMatrix(g *gemmGeom, dst, b []float32, ld int, trans bool, k0, kc, j0, 
 		d := &dst[(j/nr)*kc*nr]
 		if trans { // op(B)[p,j] = b[j*ld+p]
 			_ = b[(j0+j+w-1)*ld+k0+kc-1]
+			if raceEnabled {
+				raceRead(&b[(j0+j)*ld+k0], (w-1)*ld+kc)
+			}
 			pt(d, &b[(j0+j)*ld+k0], ld, kc, w, nr)
 		} else {
 			_ = b[(k0+kc-1)*ld+j0+j+w-1]
+			if raceEnabled {
+				raceRead(&b[k0*ld+j0+j], (kc-1)*ld+w)
+			}
 			pc(d, &b[k0*ld+j0+j], ld, kc, w, nr)
 		}
 	}
