@@ -268,3 +268,24 @@ func TestShapeErrors(t *testing.T) {
 		t.Errorf("Backward with a wrong dy: err = %v", err)
 	}
 }
+
+// TestSequentialFusedReLUGrad checks training through a Conv2d with the following
+// ReLU fused into it.
+func TestSequentialFusedReLUGrad(t *testing.T) {
+	forEachISA(t, func(t *testing.T) {
+		conv1, _ := NewConv2d(2, 3, 3, 1, 1, true)
+		relu := NewReLU()
+		s := NewSequential(conv1, relu, NewMaxPool2d(2, 2), NewFlatten(), NewLinear(3*2*2, 4, true))
+		s.SetTraining(true)
+		if !relu.fused || !conv1.fuseReLU {
+			t.Fatal("training mode did not fuse conv+ReLU")
+		}
+		g := conv.Square3x3(2, 3, 4, 5)
+		ref := func(x []float64, ps [][]float64) []float64 {
+			y := refReLU(refConv(g, 2, true)(x, ps[0:2]), nil)
+			y = refMaxPool(PoolShape{N: 2, C: 3, H: 4, W: 5, Kernel: 2, Stride: 2})(y, nil)
+			return refLinear(2, 12, 4, true)(y, ps[2:4])
+		}
+		gradCheck(t, s, []int{2, 2, 4, 5}, ref, 1e-5, 1e-4, false)
+	})
+}

@@ -13,15 +13,15 @@ import (
 // "2.0.bias" for a nested Sequential, so a vgg "features" Sequential yields
 // torchvision's keys after the prefix "features.".
 //
-// A Sequential also saves memory and time in both modes: a ReLU that follows a
-// Conv2d, BatchNorm2d or Linear overwrites that layer's output (none of them reads
-// its output in Backward, and ReLU's gradient comes from its own output). In
-// evaluation mode it fuses each Conv2d with a BatchNorm2d and a ReLU that directly
-// follow it: the batch norm is folded into the weights sent to the conv plan and
-// the ReLU is applied inside the convolution, and both layers then pass their input
-// through. The network's output is the same (up to rounding); the folded layers'
-// own outputs are then the fused ones, and Backward through a folded batch norm is
-// an error. SetFusion(false) turns all of this off.
+// A Sequential also saves memory and time: a ReLU that follows a Conv2d,
+// BatchNorm2d or Linear overwrites that layer's output (none of them reads its
+// output in Backward, and ReLU's gradient comes from its own output); a ReLU right
+// after a Conv2d is applied inside the convolution, in both modes; and in
+// evaluation mode a BatchNorm2d right after a Conv2d is folded into the weights
+// sent to the conv plan, with the ReLU after it fused as well. Fused and folded
+// layers pass their input through. The network's output is the same (up to
+// rounding); the folded layers' own outputs are then the fused ones, and Backward
+// through a folded batch norm is an error. SetFusion(false) turns all of this off.
 type Sequential struct {
 	layers   []Layer
 	needDX   bool
@@ -63,7 +63,6 @@ func (s *Sequential) applyFusion() {
 			}
 		}
 	}
-	on := s.fuse && !s.training
 	for i := 0; i < len(s.layers); i++ {
 		c, ok := s.layers[i].(*Conv2d)
 		if !ok {
@@ -81,22 +80,23 @@ func (s *Sequential) applyFusion() {
 		if j < len(s.layers) {
 			relu, _ = s.layers[j].(*ReLU)
 		}
-		if !on {
-			c.setFusion(nil, false)
-			if bn != nil {
-				bn.foldedInto = nil
-			}
-			if relu != nil {
-				relu.fused = false
-			}
-			continue
+		// Folding a batch norm needs its running statistics: evaluation only. A
+		// ReLU right after the conv fuses in both modes (the conv's Backward does
+		// not read its output, the ReLU's reads the fused one).
+		fold := s.fuse && !s.training && bn != nil
+		fuseReLU := s.fuse && relu != nil && (bn == nil || fold)
+		if bn != nil {
+			bn.foldedInto = nil
 		}
-		c.setFusion(bn, relu != nil)
+		if !fold {
+			bn = nil
+		}
+		c.setFusion(bn, fuseReLU)
 		if bn != nil {
 			bn.foldedInto = c
 		}
 		if relu != nil {
-			relu.fused = true
+			relu.fused = fuseReLU
 		}
 	}
 }
