@@ -16,6 +16,7 @@ import (
 	"github.com/govgg/govgg/layers"
 	"github.com/govgg/govgg/optim"
 	"github.com/govgg/govgg/vgg"
+	"github.com/govgg/govgg/weights"
 )
 
 // EmbeddedDataset is the dataset name of the Fashion-MNIST subset compiled into
@@ -76,6 +77,12 @@ func Build(cfg Config, out io.Writer, d Distributed) (*Job, error) {
 	opts := []Option{WithOutput(out), WithLogInterval(cfg.LogInterval), WithProgress(cfg.Progress), WithDistributed(d)}
 	if cfg.ClipGrad {
 		opts = append(opts, WithClipGrad(cfg.ClipValue))
+	}
+	if cfg.EMA {
+		opts = append(opts, WithEMA(cfg.EMADecay))
+	}
+	if cfg.GradientAccumulationSteps > 1 {
+		opts = append(opts, WithGradientAccumulation(cfg.GradientAccumulationSteps))
 	}
 	job := &Job{Config: cfg, Model: m, Train: trainL}
 	if cfg.ValWhileTrain {
@@ -346,7 +353,7 @@ func Validate(ctx context.Context, cfg Config, out io.Writer) (Metrics, error) {
 		return Metrics{}, err
 	}
 	if cfg.CkptPath != "" {
-		if err := m.LoadWeights(cfg.CkptPath); err != nil {
+		if err := loadForValidation(m, cfg); err != nil {
 			return Metrics{}, err
 		}
 	}
@@ -361,4 +368,28 @@ func Validate(ctx context.Context, cfg Config, out io.Writer) (Metrics, error) {
 			fmt.Fprintf(out, "batch: [%d/%d], time: %.6fs\n", done, total, time.Since(start).Seconds())
 		}
 	})
+}
+
+// loadForValidation loads the checkpoint's weights, or with ema its EMA averages
+// (kept, for govgg's checkpoints, in the training-state file beside it).
+func loadForValidation(m *vgg.Model, cfg Config) error {
+	if err := m.LoadWeights(cfg.CkptPath); err != nil {
+		return err
+	}
+	if !cfg.EMA {
+		return nil
+	}
+	sp := OptimizerStatePath(cfg.CkptPath)
+	s, err := loadTrainingState(sp)
+	if err != nil {
+		return fmt.Errorf("train: ema: %w (the EMA of a checkpoint is read from its training-state file; {model}_best.ckpt already holds the EMA weights)", err)
+	}
+	if len(s.ema.Tensors) == 0 {
+		return fmt.Errorf("train: ema: %s has no EMA averages (trained without ema)", sp)
+	}
+	avg := make([]weights.Named, len(s.ema.Tensors))
+	for i, p := range s.ema.Tensors {
+		avg[i] = weights.Named{Name: strings.TrimPrefix(p.Name, "ema."), Tensor: p.Value}
+	}
+	return m.LoadTensors(avg)
 }

@@ -148,13 +148,13 @@ func (c *checkpointer) epochEnd(t *Trainer, er EpochResult, steps int, last bool
 	if c.policy != NoSave && (er.Epoch%c.interval == 0 || last) {
 		name := CheckpointName(c.model, er.Epoch, steps)
 		// The optimizer state goes first: a checkpoint whose .ckpt exists is complete.
-		if err := saveOptimizerState(OptimizerStatePath(c.path(name)), t.opt.State(), map[string]string{
+		if err := saveTrainingState(OptimizerStatePath(c.path(name)), t, map[string]string{
 			"model": c.model, "epoch": strconv.Itoa(er.Epoch), "step": strconv.Itoa(steps),
 			"top1": strconv.FormatFloat(top1, 'g', -1, 64),
 		}); err != nil {
 			return err
 		}
-		if err := saveModel(c.path(name), t); err != nil {
+		if err := saveModel(c.path(name), t, true); err != nil {
 			return err
 		}
 		c.saved = append(c.saved, savedCkpt{er.Epoch, steps, top1})
@@ -164,7 +164,10 @@ func (c *checkpointer) epochEnd(t *Trainer, er EpochResult, steps int, last bool
 	}
 	if er.Val != nil && top1 > c.best {
 		c.best = top1
-		if err := saveModel(c.path(c.model+"_best.ckpt"), t); err != nil {
+		t.swapEMA() // the weights that were evaluated
+		err := saveModel(c.path(c.model+"_best.ckpt"), t, false)
+		t.swapEMA()
+		if err != nil {
 			return err
 		}
 	}
@@ -240,8 +243,10 @@ func (c *checkpointer) appendResult(er EpochResult) error {
 
 // modelTensors returns the model's state in MindCV's names (batch norm gamma, beta,
 // moving_mean, moving_variance; num_batches_tracked dropped), which MindSpore's
-// load_checkpoint and vgg.Model.LoadWeights both take.
-func modelTensors(t *Trainer) []weights.Named {
+// load_checkpoint and vgg.Model.LoadWeights both take. With withEMA the EMA's averages
+// follow as "ema.<name>", where MindCV's TrainStep keeps them (govgg's .ckpt reader
+// skips them; they are read back from the training-state file).
+func modelTensors(t *Trainer, withEMA bool) []weights.Named {
 	sd := t.model.StateDict()
 	names := make([]string, len(sd))
 	for i, p := range sd {
@@ -254,43 +259,96 @@ func modelTensors(t *Trainer) []weights.Named {
 			out = append(out, weights.Named{Name: n, Tensor: p.Value})
 		}
 	}
+	if withEMA && t.ema != nil {
+		for _, p := range t.ema.Averages() {
+			if n := toMS(strings.TrimPrefix(p.Name, "ema.")); n != "" {
+				out = append(out, weights.Named{Name: "ema." + n, Tensor: p.Value})
+			}
+		}
+	}
 	return out
 }
 
-func saveModel(path string, t *Trainer) error {
-	ts := modelTensors(t)
+func saveModel(path string, t *Trainer, withEMA bool) error {
+	ts := modelTensors(t, withEMA)
 	return writeAtomic(path, func(w io.Writer) error { return weights.Write(w, ts, weights.MindSpore) })
 }
 
-func saveOptimizerState(path string, s optim.State, meta map[string]string) error {
-	ts := make([]weights.Named, len(s.Tensors))
-	for i, p := range s.Tensors {
-		ts[i] = weights.Named{Name: p.Name, Tensor: p.Value}
-	}
+// trainingState holds what a checkpoint's companion file restores besides the
+// weights: the optimizer's step counts and buffers ("moments.<param>", "adam_m.…"),
+// the pending gradient sums ("grad_accumulation.<param>") and the EMA ("ema.<param>").
+type trainingState struct {
+	opt, acc, ema optim.State
+	meta          map[string]string
+}
+
+func saveTrainingState(path string, t *Trainer, meta map[string]string) error {
+	s := t.opt.State()
 	m := map[string]string{"global_step": strconv.Itoa(s.Step), "updates": strconv.Itoa(s.Updates)}
+	tensors := s.Tensors
+	if t.acc != nil {
+		a := t.acc.State()
+		m["accumulated"] = strconv.Itoa(a.Step)
+		tensors = append(tensors[:len(tensors):len(tensors)], a.Tensors...)
+	}
+	if t.ema != nil {
+		e := t.ema.State()
+		m["ema_updates"] = strconv.Itoa(e.Updates)
+		tensors = append(tensors[:len(tensors):len(tensors)], e.Tensors...)
+	}
 	for k, v := range meta {
 		m[k] = v
+	}
+	ts := make([]weights.Named, len(tensors))
+	for i, p := range tensors {
+		ts[i] = weights.Named{Name: p.Name, Tensor: p.Value}
 	}
 	return writeAtomic(path, func(w io.Writer) error {
 		return weights.Write(w, ts, weights.Safetensors, weights.WithMetadata(m))
 	})
 }
 
-func loadOptimizerState(path string) (optim.State, map[string]string, error) {
+func loadTrainingState(path string) (*trainingState, error) {
 	f, err := weights.ReadFile(path)
 	if err != nil {
-		return optim.State{}, nil, fmt.Errorf("train: optimizer state: %w", err)
+		return nil, fmt.Errorf("train: training state: %w", err)
 	}
-	step, err1 := strconv.Atoi(f.Metadata["global_step"])
-	upd, err2 := strconv.Atoi(f.Metadata["updates"])
-	if err1 != nil || err2 != nil {
-		return optim.State{}, nil, fmt.Errorf("train: optimizer state %s has no global_step/updates metadata", path)
+	num := func(key string) (int, error) {
+		v, ok := f.Metadata[key]
+		if !ok {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("train: training state %s: %s is %q", path, key, v)
+		}
+		return n, nil
 	}
-	s := optim.State{Step: step, Updates: upd}
+	s := &trainingState{meta: f.Metadata}
+	if _, ok := f.Metadata["global_step"]; !ok {
+		return nil, fmt.Errorf("train: training state %s has no global_step", path)
+	}
+	for _, x := range []struct {
+		n   *int
+		key string
+	}{{&s.opt.Step, "global_step"}, {&s.opt.Updates, "updates"}, {&s.acc.Step, "accumulated"}, {&s.ema.Updates, "ema_updates"}} {
+		if *x.n, err = num(x.key); err != nil {
+			return nil, err
+		}
+	}
+	s.acc.Updates, s.ema.Step = s.acc.Step, s.ema.Updates
 	for _, n := range f.Tensors {
-		s.Tensors = append(s.Tensors, &layers.Param{Name: n.Name, Value: n.Tensor})
+		p := &layers.Param{Name: n.Name, Value: n.Tensor}
+		switch {
+		case strings.HasPrefix(n.Name, "grad_accumulation."):
+			s.acc.Tensors = append(s.acc.Tensors, p)
+		case strings.HasPrefix(n.Name, "ema."):
+			s.ema.Tensors = append(s.ema.Tensors, p)
+		default:
+			s.opt.Tensors = append(s.opt.Tensors, p)
+		}
 	}
-	return s, f.Metadata, nil
+	return s, nil
 }
 
 // beforeRename, when set by a test, runs after the temporary file is complete and
@@ -357,21 +415,37 @@ func (t *Trainer) Resume(ckptPath string, withOptimizer bool) error {
 		t.ckpt.start = t.startEpoch
 	}
 	if !withOptimizer {
+		if t.ema != nil { // average from the loaded weights, not from the initialization
+			return WithEMA(t.emaDecay)(t)
+		}
 		return nil
 	}
 	if !named {
 		return fmt.Errorf("train: resume_opt: cannot tell the epoch of %s (want {model}-{epoch}_{step}.ckpt)", ckptPath)
 	}
 	sp := OptimizerStatePath(ckptPath)
-	s, meta, err := loadOptimizerState(sp)
+	s, err := loadTrainingState(sp)
 	if err != nil {
 		return err
 	}
-	if meta["epoch"] != strconv.Itoa(epoch) {
-		return fmt.Errorf("train: optimizer state %s belongs to epoch %s, not %d", sp, meta["epoch"], epoch)
+	if s.meta["epoch"] != strconv.Itoa(epoch) {
+		return fmt.Errorf("train: optimizer state %s belongs to epoch %s, not %d", sp, s.meta["epoch"], epoch)
 	}
-	if err := t.opt.LoadState(s); err != nil {
+	if err := t.opt.LoadState(s.opt); err != nil {
 		return fmt.Errorf("train: optimizer state %s: %w", sp, err)
+	}
+	if t.acc != nil {
+		if err := t.acc.LoadState(s.acc); err != nil {
+			return fmt.Errorf("train: gradient accumulation state %s: %w", sp, err)
+		}
+	}
+	if t.ema != nil {
+		if len(s.ema.Tensors) == 0 {
+			return fmt.Errorf("train: %s has no EMA state (the run was trained without ema)", sp)
+		}
+		if err := t.ema.LoadState(s.ema); err != nil {
+			return fmt.Errorf("train: EMA state %s: %w", sp, err)
+		}
 	}
 	t.resumedOpt = true
 	return nil

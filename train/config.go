@@ -88,9 +88,9 @@ type Config struct {
 	Eps                       float64 `yaml:"eps" help:"AdamW epsilon"`
 	ClipGrad                  bool    `yaml:"clip_grad" help:"clip the global gradient norm"`
 	ClipValue                 float64 `yaml:"clip_value" help:"global-norm clipping threshold"`
-	GradientAccumulationSteps int     `yaml:"gradient_accumulation_steps" help:"micro-batches per update; only 1 is supported"`
-	EMA                       bool    `yaml:"ema" help:"exponential moving average of weights; not supported, must be False"`
-	EMADecay                  float64 `yaml:"ema_decay" help:"EMA decay (unused while ema is not supported)"`
+	GradientAccumulationSteps int     `yaml:"gradient_accumulation_steps" help:"micro-batches averaged per update"`
+	EMA                       bool    `yaml:"ema" help:"exponential moving average of the weights, used for evaluation (validate: evaluate the checkpoint's EMA)"`
+	EMADecay                  float64 `yaml:"ema_decay" help:"EMA decay"`
 
 	// scheduler
 	Scheduler                string  `yaml:"scheduler" help:"constant, cosine_decay, warmup_cosine_decay, exponential_decay, polynomial_decay, step_decay, multi_step_decay"`
@@ -349,15 +349,20 @@ func (c *Config) Check() error {
 		key string
 		on  bool
 	}{
-		{"dataset_download", c.DatasetDownload}, {"pretrained", c.Pretrained}, {"ema", c.EMA},
+		{"dataset_download", c.DatasetDownload}, {"pretrained", c.Pretrained},
 		{"auto_augment", c.AutoAugment != ""}, {"re_prob", c.REProb != 0}, {"mixup", c.Mixup != 0},
 		{"cutmix", c.Cutmix != 0}, {"aug_repeats", c.AugRepeats != 0}, {"vflip", c.VFlip != 0},
-		{"gradient_accumulation_steps", c.GradientAccumulationSteps != 1},
 	}
 	for _, u := range unsupported {
 		if u.on {
 			return bad(u.key, "not supported by govgg's trainer yet; remove it or set it off")
 		}
+	}
+	if c.GradientAccumulationSteps < 1 {
+		return bad("gradient_accumulation_steps", "%d, must be at least 1", c.GradientAccumulationSteps)
+	}
+	if c.EMA && (c.EMADecay <= 0 || c.EMADecay >= 1) {
+		return bad("ema_decay", "%g, must be in (0, 1)", c.EMADecay)
 	}
 	if len(c.Scale) != 2 {
 		return bad("scale", "%v, want two numbers", c.Scale)

@@ -3,8 +3,9 @@
 //
 // A Trainer runs the training step (forward in training mode, softmax cross entropy
 // with label smoothing, backward, an optional gradient reduction for data-parallel
-// training and gradient clipping, the optimizer step; no allocation in the steady
-// state) and the epoch loop around it: per-step logs in MindCV's form
+// training, gradient clipping and accumulation, the optimizer step, an optional EMA
+// of the weights; no allocation of its own in the steady state) and the epoch loop
+// around it: per-step logs in MindCV's form
 //
 //	Epoch: [3/200], batch: [100/5004], loss: 2.345678, lr: 0.009876, time: 0.512345s
 //
@@ -18,9 +19,10 @@
 // MindCV's parameter names, so MindSpore's load_checkpoint and MindCV's validate.py
 // read them, as do vgg.Model.LoadWeights and `vgg validate`. The optimizer state of
 // each numbered checkpoint (momenta named moments.<param> like MindSpore's, the step
-// counts) is kept beside it in optim_{model}-{epoch}_{step}.safetensors: govgg's
-// .ckpt reader deliberately drops optimizer entries, and a per-checkpoint file (rather
-// than MindCV's single optim_{model}.ckpt) makes any kept checkpoint resumable.
+// counts, pending accumulated gradients, EMA averages) is kept beside it in
+// optim_{model}-{epoch}_{step}.safetensors: govgg's .ckpt reader deliberately drops
+// optimizer entries, and a per-checkpoint file (rather than MindCV's single
+// optim_{model}.ckpt) makes any kept checkpoint resumable.
 // latest_k keeps the newest keep_checkpoint_max checkpoints, top_k those of best
 // validation Top-1. Every file is written atomically.
 //

@@ -58,7 +58,15 @@ func stateBits(t *testing.T, j *Job) map[string][]uint32 {
 		}
 		m[p.Name] = b
 	}
-	for _, p := range j.Trainer.Optimizer().State().Tensors {
+	var extra []*layers.Param
+	extra = append(extra, j.Trainer.Optimizer().State().Tensors...)
+	if j.Trainer.ema != nil {
+		extra = append(extra, j.Trainer.ema.State().Tensors...)
+	}
+	if j.Trainer.acc != nil {
+		extra = append(extra, j.Trainer.acc.State().Tensors...)
+	}
+	for _, p := range extra {
 		b := make([]uint32, p.Value.Len())
 		for i, v := range p.Value.Data() {
 			b[i] = math.Float32bits(v)
@@ -72,6 +80,28 @@ func stateBits(t *testing.T, j *Job) map[string][]uint32 {
 // from the first epoch's checkpoint end with the same weights, batch-norm statistics and
 // momenta, bit for bit.
 func TestResumeIsExact(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+	}{
+		{"sgd", func(*Config) {}},
+		// 6 micro-batches an epoch, 4 per update: the checkpoint holds 2 pending ones.
+		{"ema+accumulation+clip", func(c *Config) {
+			c.EMA, c.EMADecay, c.GradientAccumulationSteps, c.ClipGrad, c.ClipValue = true, 0.9, 4, true, 1
+		}},
+		{"adamw", func(c *Config) { c.Opt, c.LR, c.WeightDecay = "adamw", 1e-3, 0.05 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testResume(t, func(dir string) Config {
+				c := tinyConfig(dir)
+				tc.set(&c)
+				return c
+			})
+		})
+	}
+}
+
+func testResume(t *testing.T, tinyConfig func(string) Config) {
 	ctx := context.Background()
 	straight, _ := build(t, tinyConfig(t.TempDir()))
 	_, err := straight.Run(ctx)
@@ -111,6 +141,11 @@ func TestResumeIsExact(t *testing.T) {
 		require.Equal(t, w, got[name], name)
 	}
 	require.Equal(t, straight.Trainer.Optimizer().StepCount(), resumed.Trainer.Optimizer().StepCount())
+	if straight.Trainer.ema != nil {
+		require.Equal(t, straight.Trainer.ema.Updates(), resumed.Trainer.ema.Updates())
+		require.Equal(t, straight.Trainer.acc.Pending(), resumed.Trainer.acc.Pending())
+		require.Equal(t, 0, resumed.Trainer.acc.Pending())
+	}
 
 	// Without the optimizer state the schedule still continues from the checkpoint.
 	c.ResumeOpt = false
@@ -144,11 +179,12 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	require.NotContains(t, names, "features.1.running_mean")
 
 	// The optimizer companion round-trips into an optimizer of the same model.
-	s, meta, err := loadOptimizerState(OptimizerStatePath(ckpt))
+	s, err := loadTrainingState(OptimizerStatePath(ckpt))
 	require.NoError(t, err)
-	require.Equal(t, "2", meta["epoch"])
-	require.Equal(t, 12, s.Step)
-	require.NoError(t, again.Trainer.Optimizer().LoadState(s))
+	require.Equal(t, "2", s.meta["epoch"])
+	require.Equal(t, 12, s.opt.Step)
+	require.Empty(t, s.ema.Tensors)
+	require.NoError(t, again.Trainer.Optimizer().LoadState(s.opt))
 	require.Equal(t, job.Trainer.Optimizer().State().Tensors[0].Value.Data(), again.Trainer.Optimizer().State().Tensors[0].Value.Data())
 
 	// result.log has a header and a row per epoch.
@@ -340,7 +376,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 	labels := []int{0, 1, 2, 3, 4, 5, 6, 7}
 
 	m, opt, ce := newParts()
-	tr, err := New(m, opt, ce, WithClipGrad(5))
+	tr, err := New(m, opt, ce, WithClipGrad(5), WithEMA(0.99), WithGradientAccumulation(2))
 	require.NoError(t, err)
 	step := func() {
 		if _, err := tr.Step(x, labels); err != nil {
@@ -451,7 +487,9 @@ func TestConfigCheck(t *testing.T) {
 		{func(c *Config) { c.AmpLevel = "O2" }, "amp_level: O2 needs float16"},
 		{func(c *Config) { c.CkptSavePolicy = "top_k"; c.ValWhileTrain = false }, "val_while_train"},
 		{func(c *Config) { c.CkptSavePolicy = "best" }, "ckpt_save_policy"},
-		{func(c *Config) { c.EMA = true }, "ema: not supported"},
+		{func(c *Config) { c.Mixup = 0.2 }, "mixup: not supported"},
+		{func(c *Config) { c.EMA, c.EMADecay = true, 1 }, "ema_decay"},
+		{func(c *Config) { c.GradientAccumulationSteps = 0 }, "gradient_accumulation_steps"},
 		{func(c *Config) { c.InChannels = 4 }, "in_channels"},
 		{func(c *Config) { c.Scale = []float64{1} }, "scale"},
 	} {
@@ -518,4 +556,44 @@ func TestValInterval(t *testing.T) {
 	names := ckptFiles(t, c.CkptSaveDir)
 	require.NotContains(t, names, "vgg11_bn-4_6.ckpt", "policy none")
 	require.Contains(t, names, "vgg11_bn_best.ckpt")
+}
+
+// With ema, evaluation uses the averages: validate --ema on a numbered checkpoint and
+// the plain _best.ckpt give what training reported; without resume_opt the average
+// restarts from the loaded weights.
+func TestEMA(t *testing.T) {
+	dir := t.TempDir()
+	c := tinyConfig(dir)
+	c.EpochSize, c.EMA, c.EMADecay = 1, true, 0.5
+	job, _ := build(t, c)
+	res, err := job.Run(context.Background())
+	require.NoError(t, err)
+	want := res.Epochs[0].Val
+
+	v := c
+	v.NumSamples, v.CkptPath = 0, filepath.Join(dir, "vgg11_bn-1_6.ckpt")
+	got, err := Validate(context.Background(), v, io.Discard)
+	require.NoError(t, err)
+	require.InDelta(t, want.Top1, got.Top1, 1e-12)
+	require.InDelta(t, want.Loss, got.Loss, 1e-6)
+	v.EMA = false
+	live, err := Validate(context.Background(), v, io.Discard)
+	require.NoError(t, err)
+	require.NotEqual(t, want.Loss, live.Loss, "the live weights are not the averages")
+	v.CkptPath = filepath.Join(dir, "vgg11_bn_best.ckpt")
+	best, err := Validate(context.Background(), v, io.Discard)
+	require.NoError(t, err)
+	require.InDelta(t, want.Loss, best.Loss, 1e-6)
+	v.EMA = true
+	_, err = Validate(context.Background(), v, io.Discard)
+	require.ErrorContains(t, err, "already holds the EMA weights")
+
+	r := c
+	r.CkptPath, r.CkptSaveDir = filepath.Join(dir, "vgg11_bn-1_6.ckpt"), t.TempDir()
+	again, _ := build(t, r)
+	for i, p := range again.Trainer.ema.Averages() {
+		require.Equal(t, again.Trainer.ema.State().Tensors[i].Value.Data(), p.Value.Data())
+	}
+	params := again.Model.Params()
+	require.Equal(t, params[0].Value.Data(), again.Trainer.ema.Averages()[0].Value.Data())
 }

@@ -48,9 +48,12 @@ type Trainer struct {
 	valInterval int
 	ckpt        *checkpointer
 
+	ema      *optim.EMA
+	emaDecay float64
+	acc      *optim.Accumulator
+
 	startEpoch    int // epochs already done (after Resume)
 	resumedOpt    bool
-	lastStepLoss  float32
 	dropouts      []*layers.Dropout
 	batchesTraced []*layers.Param // num_batches_tracked buffers
 }
@@ -106,6 +109,48 @@ func WithClipGrad(maxNorm float64) Option {
 	}
 }
 
+// WithEMA keeps an exponential moving average of the parameters and batch-norm
+// statistics (MindCV's ema, ema_decay; warm-up 2000 updates), updated after every
+// micro-batch. Evaluation and {model}_best.ckpt use the averaged weights; numbered
+// checkpoints hold both, the averages as "ema.<param>" like MindCV's.
+func WithEMA(decay float64) Option {
+	return func(t *Trainer) error {
+		var state []*layers.Param
+		state = append(state, t.model.Params()...)
+		for _, b := range t.model.Buffers() {
+			if !hasSuffix(b.Name, ".num_batches_tracked") {
+				state = append(state, b)
+			}
+		}
+		ema, err := optim.NewEMA(state, decay, optim.EMAOnSwap(t.model.ParamsChanged))
+		if err != nil {
+			return fmt.Errorf("train: ema: %w", err)
+		}
+		t.ema, t.emaDecay = ema, decay
+		return nil
+	}
+}
+
+// WithGradientAccumulation averages the gradients of k micro-batches before each
+// update (MindCV's gradient_accumulation_steps): the learning-rate schedule still
+// advances every micro-batch and clipping applies to each micro-batch, as in MindCV.
+func WithGradientAccumulation(k int) Option {
+	return func(t *Trainer) error {
+		if k <= 1 {
+			if k < 1 {
+				return fmt.Errorf("train: gradient accumulation over %d micro-batches", k)
+			}
+			return nil
+		}
+		acc, err := optim.NewAccumulator(t.model.Params(), k, optim.Mean)
+		if err != nil {
+			return fmt.Errorf("train: gradient accumulation: %w", err)
+		}
+		t.acc = acc
+		return nil
+	}
+}
+
 // WithDistributed makes the trainer one rank of data-parallel training.
 func WithDistributed(d Distributed) Option {
 	return func(t *Trainer) error {
@@ -150,8 +195,9 @@ func (t *Trainer) Model() *vgg.Model { return t.model }
 func (t *Trainer) Optimizer() optim.Optimizer { return t.opt }
 
 // Step trains on one batch: forward in training mode, loss, backward, gradient
-// reduction (distributed), clipping (if set) and the optimizer step. It returns the
-// batch's loss. In the steady state it allocates nothing.
+// reduction (distributed), clipping (if set), gradient accumulation (if set) and the
+// optimizer step, then the EMA update (if set). It returns the batch's loss. In the
+// steady state it allocates nothing.
 func (t *Trainer) Step(x *tensor.Tensor, labels []int) (float32, error) {
 	if !t.model.Training() {
 		t.model.SetTraining(true)
@@ -177,10 +223,21 @@ func (t *Trainer) Step(x *tensor.Tensor, labels []int) (float32, error) {
 			return 0, err
 		}
 	}
+	if t.acc != nil {
+		ready, err := t.acc.Add()
+		if err != nil {
+			return 0, err
+		}
+		if !ready {
+			t.opt.SkipStep()
+			t.updateEMA()
+			return loss, nil
+		}
+	}
 	if err := t.opt.Step(); err != nil {
 		return 0, err
 	}
-	t.lastStepLoss = loss
+	t.updateEMA()
 	return loss, nil
 }
 
@@ -240,7 +297,9 @@ func (t *Trainer) Fit(ctx context.Context, loader *data.Loader, epochs int) (*Re
 		}
 		if t.val != nil && (epoch%t.valInterval == 0 || epoch+1 == epochs) { // MindCV: epochs 1, 1+k, …; and the last
 			start := time.Now()
+			t.swapEMA()
 			m, err := Evaluate(ctx, t.model, t.loss, t.val, t.dist)
+			t.swapEMA()
 			if err != nil {
 				return res, err
 			}
@@ -317,6 +376,20 @@ func (t *Trainer) trainEpoch(ctx context.Context, loader *data.Loader, epoch, ep
 		er.TrainLoss = sum / float64(n)
 	}
 	return er, nil
+}
+
+func (t *Trainer) updateEMA() {
+	if t.ema != nil {
+		t.ema.Update()
+	}
+}
+
+// swapEMA exchanges the live and the averaged weights (a no-op without EMA): once
+// before evaluating or saving the averaged model, once after.
+func (t *Trainer) swapEMA() {
+	if t.ema != nil {
+		t.ema.Swap()
+	}
 }
 
 func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
