@@ -85,9 +85,11 @@ const (
 )
 
 // tdesc describes an aclTensor: a strided view (in elements) of a 1-D device
-// storage of storage elements starting at dev.
+// storage of storage elements starting at dev. Shapes live in fixed arrays, so
+// describing a call allocates nothing.
 type tdesc struct {
-	dims, strides []int64
+	nd            int
+	dims, strides [4]int64
 	dt            dtype
 	format        format
 	dev           devPtr
@@ -96,19 +98,24 @@ type tdesc struct {
 
 // contiguous returns the row-major view dims of storage elements at dev.
 func contiguous(dev devPtr, storage int64, dt dtype, f format, dims ...int64) tdesc {
-	st := make([]int64, len(dims))
+	d := tdesc{nd: len(dims), dt: dt, format: f, dev: dev, storage: storage}
 	s := int64(1)
 	for i := len(dims) - 1; i >= 0; i-- {
-		st[i] = s
+		d.dims[i], d.strides[i] = dims[i], s
 		s *= dims[i]
 	}
-	return tdesc{dims: dims, strides: st, dt: dt, format: f, dev: dev, storage: storage}
+	return d
+}
+
+// matrix returns the rows×cols view with the given strides.
+func matrix(dev devPtr, storage int64, rows, cols, rowStride, colStride int64) tdesc {
+	return tdesc{nd: 2, dims: [4]int64{rows, cols}, strides: [4]int64{rowStride, colStride}, dt: f32, format: fmtND, dev: dev, storage: storage}
 }
 
 // appendKey writes the descriptor into an executor-cache key.
 func (d tdesc) appendKey(b []byte) []byte {
 	b = append(b, '[')
-	for i := range d.dims {
+	for i := 0; i < d.nd; i++ {
 		b = strconv.AppendInt(b, d.dims[i], 10)
 		b = append(b, ':')
 		b = strconv.AppendInt(b, d.strides[i], 10)
@@ -148,7 +155,7 @@ type builder struct{ e *executor }
 
 func (bd *builder) tensor(d tdesc) *C.aclTensor {
 	storage := []int64{d.storage}
-	t := C.aclCreateTensor((*C.int64_t)(unsafe.Pointer(&d.dims[0])), C.uint64_t(len(d.dims)), C.aclDataType(d.dt),
+	t := C.aclCreateTensor((*C.int64_t)(unsafe.Pointer(&d.dims[0])), C.uint64_t(d.nd), C.aclDataType(d.dt),
 		(*C.int64_t)(unsafe.Pointer(&d.strides[0])), 0, C.aclFormat(d.format),
 		(*C.int64_t)(unsafe.Pointer(&storage[0])), 1, d.dev.c())
 	bd.e.tensors = append(bd.e.tensors, t)
@@ -208,7 +215,6 @@ func (e *executor) destroy() {
 type unsupportedError struct{ err error }
 
 func (u unsupportedError) Error() string { return u.err.Error() }
-func (u unsupportedError) Unwrap() error { return u.err }
 
 func phase1Err(op string, st C.aclnnStatus) error {
 	if st == 0 {

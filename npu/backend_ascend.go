@@ -44,10 +44,12 @@ type Backend struct {
 	wsSize  uint64
 	clock   uint64
 	pending []devPtr // device buffers of collected ConvOps, freed on the next call
-	logged  map[string]bool
+	logged  map[[2]string]bool
 	poolX   map[unsafe.Pointer][]float32 // max-pool input per index buffer
 	convs   map[*convMem]bool            // device weights of live ConvOps
 	scratch []float32
+	keyBuf  key
+	cur     call // the call in progress, reused
 	stats   Stats
 }
 
@@ -119,7 +121,7 @@ func (b *Backend) start() error {
 	b.rt, b.startErr = startRuntime(dev)
 	b.regions = map[regionKey]*region{}
 	b.execs = map[string]*executor{}
-	b.logged = map[string]bool{}
+	b.logged = map[[2]string]bool{}
 	b.poolX = map[unsafe.Pointer][]float32{}
 	b.convs = map[*convMem]bool{}
 	return b.startErr
@@ -190,8 +192,8 @@ func (b *Backend) Freeze(bufs ...[]float32) error {
 		if len(s) == 0 {
 			continue
 		}
-		k, keep := keyOf(s)
-		if _, err := c.in(k, keep, true); err != nil {
+		k := keyOf(s)
+		if _, err := c.in(k, true); err != nil {
 			return err
 		}
 		b.regions[k].current = true
@@ -305,7 +307,9 @@ func (b *Backend) workspace(n uint64) (devPtr, error) {
 
 // ---- host-buffer mirrors ----
 
-// regionKey identifies a host buffer: its first byte and its length in bytes.
+// regionKey identifies a host buffer: its first byte and its length in bytes. As a
+// map key it keeps the buffer alive, so its address cannot be reused by another
+// allocation while it is mirrored.
 type regionKey struct {
 	p unsafe.Pointer
 	n uintptr
@@ -313,9 +317,8 @@ type regionKey struct {
 
 // region is the device mirror of a host buffer.
 type region struct {
-	key  regionKey
-	keep any // the host slice: its address cannot be reused while mirrored
-	dev  devPtr
+	key regionKey
+	dev devPtr
 	// current: the device copy equals the host copy and only this backend wrote
 	// either since they were made equal (an NPU operation wrote the buffer and it
 	// was copied back, or Freeze uploaded it), so it is read without an upload.
@@ -328,8 +331,8 @@ func (r *region) overlaps(k regionKey) bool {
 	return a < b+k.n && b < a+r.key.n
 }
 
-func keyOf[T float32 | int32](s []T) (regionKey, any) {
-	return regionKey{unsafe.Pointer(unsafe.SliceData(s)), uintptr(len(s)) * 4}, s
+func keyOf[T float32 | int32](s []T) regionKey {
+	return regionKey{unsafe.Pointer(unsafe.SliceData(s)), uintptr(len(s)) * 4}
 }
 
 // call is one backend operation: the mirrors it uses and the outputs to copy back.
@@ -339,11 +342,19 @@ type call struct {
 	outs []*region
 }
 
-func (b *Backend) newCall() *call { return &call{b: b, used: map[*region]bool{}} }
+func (b *Backend) newCall() *call {
+	c := &b.cur
+	if c.used == nil {
+		c.b, c.used = b, map[*region]bool{}
+	}
+	clear(c.used)
+	c.outs = c.outs[:0]
+	return c
+}
 
 // mirror returns the region of k, making one (evicting others past the memory
 // limit) if needed.
-func (c *call) mirror(k regionKey, keep any) (*region, error) {
+func (c *call) mirror(k regionKey) (*region, error) {
 	b := c.b
 	b.clock++
 	r := b.regions[k]
@@ -355,7 +366,7 @@ func (c *call) mirror(k regionKey, keep any) (*region, error) {
 		if err != nil {
 			return nil, err
 		}
-		r = &region{key: k, keep: keep, dev: p}
+		r = &region{key: k, dev: p}
 		b.regions[k] = r
 	}
 	r.used = b.clock
@@ -389,8 +400,8 @@ func (c *call) evict(n int64) error {
 
 // in returns the device copy of an input, uploading it unless an NPU operation
 // wrote it last. fresh forces the upload: the caller knows the host just wrote it.
-func (c *call) in(k regionKey, keep any, fresh bool) (devPtr, error) {
-	r, err := c.mirror(k, keep)
+func (c *call) in(k regionKey, fresh bool) (devPtr, error) {
+	r, err := c.mirror(k)
 	if err != nil {
 		return 0, err
 	}
@@ -408,13 +419,13 @@ func (c *call) in(k regionKey, keep any, fresh bool) (devPtr, error) {
 // out returns the device buffer of an output. partial says the operation writes
 // only part of it: the rest must be current on the device, since the whole buffer
 // is copied back.
-func (c *call) out(k regionKey, keep any, partial bool) (devPtr, error) {
+func (c *call) out(k regionKey, partial bool) (devPtr, error) {
 	if partial {
-		if _, err := c.in(k, keep, false); err != nil {
+		if _, err := c.in(k, false); err != nil {
 			return 0, err
 		}
 	}
-	r, err := c.mirror(k, keep)
+	r, err := c.mirror(k)
 	if err != nil {
 		return 0, err
 	}
@@ -498,8 +509,7 @@ func (b *Backend) do(op string, npu func(c *call) error, cpu func() error, outs 
 	for _, r := range c.outs {
 		b.hostWrote(r.key)
 	}
-	var u unsupportedError
-	if !errors.As(err, &u) || cpu == nil {
+	if _, ok := err.(unsupportedError); !ok || cpu == nil {
 		return err
 	}
 	return b.fallback(op, err.Error(), cpu, outs...)
@@ -507,11 +517,7 @@ func (b *Backend) do(op string, npu func(c *call) error, cpu func() error, outs 
 
 // fallback runs cpu for op, logging the reason once.
 func (b *Backend) fallback(op, reason string, cpu func() error, outs ...regionKey) error {
-	if !b.logged[op+"\x00"+reason] {
-		b.logged[op+"\x00"+reason] = true
-		b.cfg.logf("npu: %s runs on the CPU: %s", op, reason)
-	}
-	b.stats.Fallbacks++
+	b.notice(op, reason)
 	if err := cpu(); err != nil {
 		return err
 	}
@@ -519,4 +525,13 @@ func (b *Backend) fallback(op, reason string, cpu func() error, outs ...regionKe
 		b.hostWrote(k)
 	}
 	return nil
+}
+
+// notice counts a call handed to the CPU and logs its reason the first time.
+func (b *Backend) notice(op, reason string) {
+	if k := [2]string{op, reason}; !b.logged[k] {
+		b.logged[k] = true
+		b.cfg.logf("npu: %s runs on the CPU: %s", op, reason)
+	}
+	b.stats.Fallbacks++
 }

@@ -8,7 +8,6 @@ package npu
 import "C"
 
 import (
-	"errors"
 	"fmt"
 
 	"unsafe"
@@ -48,28 +47,28 @@ func (b *Backend) BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []flo
 	m := n * c * hw
 	y, x, mean, invStd, variance, gamma, beta = y[:m], x[:m], mean[:c], invStd[:c], variance[:c], gamma[:c], beta[:c]
 	onCPU := false
-	yk, ykeep := keyOf(y)
-	mk, mkeep := keyOf(mean)
-	ik, ikeep := keyOf(invStd)
+	yk := keyOf(y)
+	mk := keyOf(mean)
+	ik := keyOf(invStd)
 	err := b.do("BatchNormTrain", func(cl *call) error {
 		xd, err := b.ins(cl, x, gamma, beta)
 		if err != nil {
 			return err
 		}
-		yd, err := cl.out(yk, ykeep, false)
+		yd, err := cl.out(yk, false)
 		if err != nil {
 			return err
 		}
-		md, err := cl.out(mk, mkeep, false)
+		md, err := cl.out(mk, false)
 		if err != nil {
 			return err
 		}
-		id, err := cl.out(ik, ikeep, false)
+		id, err := cl.out(ik, false)
 		if err != nil {
 			return err
 		}
 		xt, gt, bt, yt, mt, it := nchw(xd[0], n, c, hw), flat(xd[1], c), flat(xd[2], c), nchw(yd, n, c, hw), flat(md, c), flat(id, c)
-		k := newKey("BatchNorm").t(xt, gt, bt, yt, mt, it).f(eps)
+		k := b.newKey("BatchNorm").t(xt, gt, bt, yt, mt, it).f(eps)
 		return cl.launch("aclnnBatchNorm", k, func(bd *builder) error {
 			var ws C.uint64_t
 			st := C.aclnnBatchNormGetWorkspaceSize(bd.tensor(xt), bd.tensor(gt), bd.tensor(bt), nil, nil, true, 0.1,
@@ -90,16 +89,13 @@ func (b *Backend) BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []flo
 	return err
 }
 
-// ins returns the device copies of inputs.
-func (b *Backend) ins(cl *call, ss ...[]float32) ([]devPtr, error) {
-	out := make([]devPtr, len(ss))
+// ins returns the device copies of up to five inputs.
+func (b *Backend) ins(cl *call, ss ...[]float32) (out [5]devPtr, err error) {
 	for i, s := range ss {
-		k, keep := keyOf(s)
-		d, err := cl.in(k, keep, false)
-		if err != nil {
-			return nil, err
+		k := keyOf(s)
+		if out[i], err = cl.in(k, false); err != nil {
+			return out, err
 		}
-		out[i] = d
 	}
 	return out, nil
 }
@@ -112,14 +108,14 @@ func (b *Backend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int
 		return err
 	}
 	y, x, mean, scale, shift = y[:n*c*hw], x[:n*c*hw], mean[:c], scale[:c], shift[:c]
-	yk, ykeep := keyOf(y)
+	yk := keyOf(y)
 	return b.do("ChannelAffine", func(cl *call) error {
 		xd, err := b.ins(cl, x)
 		if err != nil {
 			return err
 		}
-		sk, skeep := keyOf(scale)
-		sd, err := cl.in(sk, skeep, true)
+		sk := keyOf(scale)
+		sd, err := cl.in(sk, true)
 		if err != nil {
 			return err
 		}
@@ -130,12 +126,12 @@ func (b *Backend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int
 		for i := range sh {
 			sh[i] = float32(float64(shift[i]) - float64(mean[i])*float64(scale[i]))
 		}
-		hk, hkeep := keyOf(sh)
-		hd, err := cl.in(hk, hkeep, true)
+		hk := keyOf(sh)
+		hd, err := cl.in(hk, true)
 		if err != nil {
 			return err
 		}
-		yd, err := cl.out(yk, ykeep, false)
+		yd, err := cl.out(yk, false)
 		if err != nil {
 			return err
 		}
@@ -144,7 +140,7 @@ func (b *Backend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int
 		if err := b.mul(cl, xt, st, yt); err != nil {
 			return err
 		}
-		return cl.launch("aclnnInplaceAdd", newKey("InplaceAdd").t(yt, ht), func(bd *builder) error {
+		return cl.launch("aclnnInplaceAdd", b.newKey("InplaceAdd").t(yt, ht), func(bd *builder) error {
 			var ws C.uint64_t
 			s := C.aclnnInplaceAddGetWorkspaceSize(bd.tensor(yt), bd.tensor(ht), bd.scalar(1), &ws, &bd.e.ex)
 			return bd.done("aclnnInplaceAdd", s, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -155,7 +151,7 @@ func (b *Backend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int
 }
 
 func (b *Backend) mul(cl *call, xt, ot, yt tdesc) error {
-	return cl.launch("aclnnMul", newKey("Mul").t(xt, ot, yt), func(bd *builder) error {
+	return cl.launch("aclnnMul", b.newKey("Mul").t(xt, ot, yt), func(bd *builder) error {
 		var ws C.uint64_t
 		s := C.aclnnMulGetWorkspaceSize(bd.tensor(xt), bd.tensor(ot), bd.tensor(yt), &ws, &bd.e.ex)
 		return bd.done("aclnnMul", s, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -180,14 +176,13 @@ func (b *Backend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invSt
 		dx = dx[:m]
 	}
 	dy, x, gamma, mean, invStd, dgamma, dbeta = dy[:m], x[:m], gamma[:c], mean[:c], invStd[:c], dgamma[:c], dbeta[:c]
-	gk, gkeep := keyOf(dgamma)
-	bk, bkeep := keyOf(dbeta)
-	outs := []regionKey{gk, bk}
+	gk := keyOf(dgamma)
+	bk := keyOf(dbeta)
+	outs, nout := [3]regionKey{gk, bk}, 2
 	var dxk regionKey
-	var dxkeep any
 	if dx != nil {
-		dxk, dxkeep = keyOf(dx)
-		outs = append(outs, dxk)
+		dxk = keyOf(dx)
+		outs[2], nout = dxk, 3
 	}
 	return b.do("BatchNormBackward", func(cl *call) error {
 		d, err := b.ins(cl, dy, x, gamma, mean, invStd)
@@ -203,16 +198,16 @@ func (b *Backend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invSt
 			for i, is := range invStd {
 				v[i] = float32(1 / (float64(is) * float64(is)))
 			}
-			vk, vkeep := keyOf(v)
-			if rv, err = cl.in(vk, vkeep, true); err != nil {
+			vk := keyOf(v)
+			if rv, err = cl.in(vk, true); err != nil {
 				return err
 			}
 		}
-		gd, err := cl.out(gk, gkeep, false)
+		gd, err := cl.out(gk, false)
 		if err != nil {
 			return err
 		}
-		bd0, err := cl.out(bk, bkeep, false)
+		bd0, err := cl.out(bk, false)
 		if err != nil {
 			return err
 		}
@@ -220,14 +215,14 @@ func (b *Backend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invSt
 		dgt, dbt := flat(gd, c), flat(bd0, c)
 		var dxt *tdesc
 		if dx != nil {
-			dd, err := cl.out(dxk, dxkeep, false)
+			dd, err := cl.out(dxk, false)
 			if err != nil {
 				return err
 			}
 			t := nchw(dd, n, c, hw)
 			dxt = &t
 		}
-		k := newKey("BatchNormBackward").t(dyt, xt, gt, mt, it, dgt, dbt)
+		k := b.newKey("BatchNormBackward").t(dyt, xt, gt, mt, it, dgt, dbt)
 		if dxt != nil {
 			k = k.t(*dxt)
 		}
@@ -255,7 +250,7 @@ func (b *Backend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invSt
 		})
 	}, func() error {
 		return cpu.(layers.BatchNormBackend).BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invStd, n, c, hw, batchStats)
-	}, outs...)
+	}, outs[:nout]...)
 }
 
 // ---- softmax and cross-entropy ----
@@ -278,19 +273,19 @@ func (b *Backend) Softmax(y, x []float32, outer, c, inner int) error {
 	}
 	m := outer * c * inner
 	y, x = y[:m], x[:m]
-	yk, ykeep := keyOf(y)
+	yk := keyOf(y)
 	return b.do("Softmax", func(cl *call) error {
 		d, err := b.ins(cl, x)
 		if err != nil {
 			return err
 		}
-		yd, err := cl.out(yk, ykeep, false)
+		yd, err := cl.out(yk, false)
 		if err != nil {
 			return err
 		}
-		dims := []int64{int64(outer), int64(c), int64(inner)}
-		xt, yt := contiguous(d[0], int64(len(x)), f32, fmtND, dims...), contiguous(yd, int64(len(y)), f32, fmtND, dims...)
-		return cl.launch("aclnnSoftmax", newKey("Softmax").t(xt, yt), func(bd *builder) error {
+		o, ch, in := int64(outer), int64(c), int64(inner)
+		xt, yt := contiguous(d[0], int64(len(x)), f32, fmtND, o, ch, in), contiguous(yd, int64(len(y)), f32, fmtND, o, ch, in)
+		return cl.launch("aclnnSoftmax", b.newKey("Softmax").t(xt, yt), func(bd *builder) error {
 			var ws C.uint64_t
 			s := C.aclnnSoftmaxGetWorkspaceSize(bd.tensor(xt), 1, bd.tensor(yt), &ws, &bd.e.ex)
 			return bd.done("aclnnSoftmax", s, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -306,20 +301,19 @@ func (b *Backend) SoftmaxBackward(dx, dy, y []float32, outer, c, inner int) erro
 	}
 	m := outer * c * inner
 	dx, dy, y = dx[:m], dy[:m], y[:m]
-	dxk, dxkeep := keyOf(dx)
+	dxk := keyOf(dx)
 	return b.do("SoftmaxBackward", func(cl *call) error {
 		d, err := b.ins(cl, dy, y)
 		if err != nil {
 			return err
 		}
-		dxd, err := cl.out(dxk, dxkeep, false)
+		dxd, err := cl.out(dxk, false)
 		if err != nil {
 			return err
 		}
-		dims := []int64{int64(outer), int64(c), int64(inner)}
-		n := int64(len(y))
-		dyt, yt, dxt := contiguous(d[0], n, f32, fmtND, dims...), contiguous(d[1], n, f32, fmtND, dims...), contiguous(dxd, n, f32, fmtND, dims...)
-		return cl.launch("aclnnSoftmaxBackward", newKey("SoftmaxBackward").t(dyt, yt, dxt), func(bd *builder) error {
+		o, ch, in, n := int64(outer), int64(c), int64(inner), int64(len(y))
+		dyt, yt, dxt := contiguous(d[0], n, f32, fmtND, o, ch, in), contiguous(d[1], n, f32, fmtND, o, ch, in), contiguous(dxd, n, f32, fmtND, o, ch, in)
+		return cl.launch("aclnnSoftmaxBackward", b.newKey("SoftmaxBackward").t(dyt, yt, dxt), func(bd *builder) error {
 			var ws C.uint64_t
 			s := C.aclnnSoftmaxBackwardGetWorkspaceSize(bd.tensor(dyt), bd.tensor(yt), 1, bd.tensor(dxt), &ws, &bd.e.ex)
 			return bd.done("aclnnSoftmaxBackward", s, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -329,19 +323,19 @@ func (b *Backend) SoftmaxBackward(dx, dy, y []float32, outer, c, inner int) erro
 	}, func() error { return cpu.(layers.SoftmaxBackend).SoftmaxBackward(dx, dy, y, outer, c, inner) }, dxk)
 }
 
-// errCEOnHost is the reason SoftmaxCrossEntropy runs on the CPU.
-var errCEOnHost = unsupportedError{errors.New("not bound to aclnn yet: the logits are only N×classes " +
-	"and Linear's bias gradient reads the loss gradient on the host anyway")}
+// ceOnHost is why SoftmaxCrossEntropy runs on the CPU.
+const ceOnHost = "not bound to aclnn: the logits are only N×classes, already on the host " +
+	"(outputs are written through), and Linear's bias gradient reads the loss gradient on the host"
 
 // SoftmaxCrossEntropy runs on the CPU (logged once).
 func (b *Backend) SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft []float32, rows, classes int, smoothing float32) (float64, error) {
-	var loss float64
-	gk, _ := keyOf(grad)
-	err := b.do("SoftmaxCrossEntropy", func(*call) error { return errCEOnHost }, func() error {
-		var err error
-		loss, err = cpu.(layers.SoftmaxBackend).SoftmaxCrossEntropy(grad, logits, labels, soft, rows, classes, smoothing)
-		return err
-	}, gk)
+	if err := b.enter(); err != nil {
+		return 0, err
+	}
+	defer b.leave()
+	b.notice("SoftmaxCrossEntropy", ceOnHost)
+	loss, err := cpu.(layers.SoftmaxBackend).SoftmaxCrossEntropy(grad, logits, labels, soft, rows, classes, smoothing)
+	b.hostWrote(keyOf(grad))
 	return loss, err
 }
 
@@ -357,8 +351,8 @@ func (b *Backend) Dropout(y, mask, x []float32, p float32, seed, step uint64) er
 	if len(x) == 0 {
 		return nil
 	}
-	yk, ykeep := keyOf(y)
-	mk, _ := keyOf(mask)
+	yk := keyOf(y)
+	mk := keyOf(mask)
 	cpuCall := func() error { return cpu.(layers.DropoutBackend).Dropout(y, mask, x, p, seed, step) }
 	if !(p > 0 && p < 1) {
 		// Identity or all-zero: nothing worth a launch.
@@ -380,7 +374,7 @@ func (b *Backend) Dropout(y, mask, x []float32, p float32, seed, step uint64) er
 		if err != nil {
 			return err
 		}
-		yd, err := cl.out(yk, ykeep, false)
+		yd, err := cl.out(yk, false)
 		if err != nil {
 			return err
 		}
@@ -397,13 +391,13 @@ func (b *Backend) DropoutBackward(dx, dy, mask []float32) error {
 	if len(mask) == 0 {
 		return nil
 	}
-	dxk, dxkeep := keyOf(dx)
+	dxk := keyOf(dx)
 	return b.do("DropoutBackward", func(cl *call) error {
 		d, err := b.ins(cl, dy, mask)
 		if err != nil {
 			return err
 		}
-		dxd, err := cl.out(dxk, dxkeep, false)
+		dxd, err := cl.out(dxk, false)
 		if err != nil {
 			return err
 		}

@@ -33,7 +33,13 @@ var (
 // types, formats, device addresses) and its scalar arguments.
 type key []byte
 
-func newKey(op string) key { return append(make(key, 0, 256), op...) }
+// newKey starts a key in the backend's buffer; keys are used one at a time.
+func (b *Backend) newKey(op string) key {
+	if b.keyBuf == nil {
+		b.keyBuf = make(key, 0, 1024)
+	}
+	return append(b.keyBuf[:0], op...)
+}
 
 func (k key) t(ds ...tdesc) key {
 	for _, d := range ds {
@@ -232,20 +238,20 @@ func (op *convOp) Forward(y, x []float32, n int) error {
 		return err
 	}
 	g, b := op.g, op.b
-	xk, xkeep := keyOf(x)
-	yk, ykeep := keyOf(y)
+	xk := keyOf(x)
+	yk := keyOf(y)
 	err := b.do("Conv2d", func(c *call) error {
-		xd, err := c.in(xk, xkeep, false)
+		xd, err := c.in(xk, false)
 		if err != nil {
 			return err
 		}
-		yd, err := c.out(yk, ykeep, false)
+		yd, err := c.out(yk, false)
 		if err != nil {
 			return err
 		}
 		xt, wt, bt, yt := op.descs(xd, yd, n)
 		cube := b.cfg.cubeMath
-		k := newKey("Convolution").t(xt, wt).i(int64(g.StrideH), int64(g.StrideW), int64(g.PadH), int64(g.PadW),
+		k := b.newKey("Convolution").t(xt, wt).i(int64(g.StrideH), int64(g.StrideW), int64(g.PadH), int64(g.PadW),
 			int64(g.DilH), int64(g.DilW), int64(cube))
 		if op.hasB {
 			k = k.t(bt)
@@ -267,7 +273,7 @@ func (op *convOp) Forward(y, x []float32, n int) error {
 		if err != nil || !op.relu {
 			return err
 		}
-		return c.launch("aclnnInplaceRelu", newKey("InplaceRelu").t(yt), func(bd *builder) error {
+		return c.launch("aclnnInplaceRelu", b.newKey("InplaceRelu").t(yt), func(bd *builder) error {
 			var ws C.uint64_t
 			st := C.aclnnInplaceReluGetWorkspaceSize(bd.tensor(yt), &ws, &bd.e.ex)
 			return bd.done("aclnnInplaceRelu", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -290,13 +296,13 @@ func (op *convOp) Forward(y, x []float32, n int) error {
 // backward runs aclnnConvolutionBackward for the outputs that are non-nil.
 func (op *convOp) backward(c *call, x, dy, dx, dw, db []float32, n int) error {
 	g, b := op.g, op.b
-	xk, xkeep := keyOf(x)
-	xd, err := c.in(xk, xkeep, false)
+	xk := keyOf(x)
+	xd, err := c.in(xk, false)
 	if err != nil {
 		return err
 	}
-	dyk, dykeep := keyOf(dy)
-	dyd, err := c.in(dyk, dykeep, false)
+	dyk := keyOf(dy)
+	dyd, err := c.in(dyk, false)
 	if err != nil {
 		return err
 	}
@@ -306,8 +312,8 @@ func (op *convOp) backward(c *call, x, dy, dx, dw, db []float32, n int) error {
 		if s == nil {
 			return nil, nil
 		}
-		k, keep := keyOf(s)
-		d, err := c.out(k, keep, false)
+		k := keyOf(s)
+		d, err := c.out(k, false)
 		if err != nil {
 			return nil, err
 		}
@@ -324,7 +330,7 @@ func (op *convOp) backward(c *call, x, dy, dx, dw, db []float32, n int) error {
 		return err
 	}
 	cube := b.cfg.cubeMath
-	k := newKey("ConvolutionBackward").t(dyt, xt, wt).i(int64(g.StrideH), int64(g.StrideW), int64(g.PadH),
+	k := b.newKey("ConvolutionBackward").t(dyt, xt, wt).i(int64(g.StrideH), int64(g.StrideW), int64(g.PadH),
 		int64(g.PadW), int64(g.DilH), int64(g.DilW), int64(cube))
 	for _, t := range []*tdesc{dxt, dwt, dbt} {
 		if t == nil {
@@ -362,7 +368,7 @@ func (op *convOp) BackwardData(dx, dy []float32, n int) error {
 	if len(x) != len(dx) {
 		x = dx
 	}
-	k, _ := keyOf(dx)
+	k := keyOf(dx)
 	return op.b.do("Conv2d backward-data", func(c *call) error {
 		return op.backward(c, x, dy, dx, nil, nil, n)
 	}, func() error {
@@ -385,11 +391,9 @@ func (op *convOp) BackwardFilter(dw, db, x, dy []float32, n int) error {
 	if db != nil && len(db) != g.K {
 		return fmt.Errorf("npu: conv %v: db has %d elements, want %d", g, len(db), g.K)
 	}
-	wk, _ := keyOf(dw)
-	outs := []regionKey{wk}
+	outs, nout := [2]regionKey{keyOf(dw)}, 1
 	if db != nil {
-		bk, _ := keyOf(db)
-		outs = append(outs, bk)
+		outs[1], nout = keyOf(db), 2
 	}
 	return op.b.do("Conv2d backward-filter", func(c *call) error {
 		return op.backward(c, x, dy, nil, dw, db, n)
@@ -399,7 +403,7 @@ func (op *convOp) BackwardFilter(dw, db, x, dy []float32, n int) error {
 			return err
 		}
 		return p.BackwardFilter(dw, db, x, dy, n)
-	}, outs...)
+	}, outs[:nout]...)
 }
 
 // ---- matrix products ----
@@ -412,14 +416,15 @@ func (b *Backend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	cpuCall := func() error {
 		return cpu.(layers.GemmBackend).Sgemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 	}
-	view := func(trans bool, r, cols, ld int) (dims, strides []int64, need int) {
-		dims = []int64{int64(r), int64(cols)}
-		if trans { // stored cols×r
-			return dims, []int64{1, int64(ld)}, (cols-1)*ld + r
+	// view describes op(X) as rows×cols from X stored with leading dimension ld,
+	// and returns how many elements it spans.
+	view := func(trans bool, rows, cols, ld int) (rs, cs int64, need int) {
+		if trans { // stored cols×rows
+			return 1, int64(ld), (cols-1)*ld + rows
 		}
-		return dims, []int64{int64(ld), 1}, (r-1)*ld + cols
+		return int64(ld), 1, (rows-1)*ld + cols
 	}
-	ck, _ := keyOf(c)
+	ck := keyOf(c)
 	if m <= 0 || n <= 0 || k <= 0 {
 		// Nothing for the NPU; the CPU validates or scales C.
 		if err := b.enter(); err != nil {
@@ -432,35 +437,34 @@ func (b *Backend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		b.hostWrote(ck)
 		return nil
 	}
-	ad, as, na := view(transA, m, k, lda)
-	bd, bs, nb := view(transB, k, n, ldb)
-	cd, cs, nc := view(false, m, n, ldc)
+	ars, acs, na := view(transA, m, k, lda)
+	brs, bcs, nb := view(transB, k, n, ldb)
+	_, _, nc := view(false, m, n, ldc)
 	if na > len(a) || nb > len(bm) || nc > len(c) || lda < 1 || ldb < 1 || ldc < n ||
 		(!transA && lda < k) || (transA && lda < m) || (!transB && ldb < n) || (transB && ldb < k) {
 		return cpuCall() // the CPU reports the bad size
 	}
 	return b.do("Sgemm", func(cl *call) error {
-		ak, akeep := keyOf(a)
-		adev, err := cl.in(ak, akeep, false)
+		ak := keyOf(a)
+		adev, err := cl.in(ak, false)
 		if err != nil {
 			return err
 		}
-		bk, bkeep := keyOf(bm)
-		bdev, err := cl.in(bk, bkeep, false)
+		bk := keyOf(bm)
+		bdev, err := cl.in(bk, false)
 		if err != nil {
 			return err
 		}
-		at := tdesc{dims: ad, strides: as, dt: f32, format: fmtND, dev: adev, storage: int64(len(a))}
-		bt := tdesc{dims: bd, strides: bs, dt: f32, format: fmtND, dev: bdev, storage: int64(len(bm))}
+		at := matrix(adev, int64(len(a)), int64(m), int64(k), ars, acs)
+		bt := matrix(bdev, int64(len(bm)), int64(k), int64(n), brs, bcs)
 		cube := b.cfg.cubeMath
-		_, ckeep := keyOf(c)
 		if alpha == 1 && beta == 0 {
-			cdev, err := cl.out(ck, ckeep, ldc != n || len(c) != m*n)
+			cdev, err := cl.out(ck, ldc != n || len(c) != m*n)
 			if err != nil {
 				return err
 			}
-			ct := tdesc{dims: cd, strides: cs, dt: f32, format: fmtND, dev: cdev, storage: int64(len(c))}
-			return cl.launch("aclnnMm", newKey("Mm").t(at, bt, ct).i(int64(cube)), func(bd *builder) error {
+			ct := matrix(cdev, int64(len(c)), int64(m), int64(n), int64(ldc), 1)
+			return cl.launch("aclnnMm", b.newKey("Mm").t(at, bt, ct).i(int64(cube)), func(bd *builder) error {
 				var ws C.uint64_t
 				st := C.aclnnMmGetWorkspaceSize(bd.tensor(at), bd.tensor(bt), bd.tensor(ct), C.int8_t(cube), &ws, &bd.e.ex)
 				return bd.done("aclnnMm", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -468,15 +472,15 @@ func (b *Backend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 				})
 			})
 		}
-		if _, err := cl.in(ck, ckeep, true); err != nil {
+		if _, err := cl.in(ck, true); err != nil {
 			return err
 		}
-		cdev, err := cl.out(ck, ckeep, false)
+		cdev, err := cl.out(ck, false)
 		if err != nil {
 			return err
 		}
-		ct := tdesc{dims: cd, strides: cs, dt: f32, format: fmtND, dev: cdev, storage: int64(len(c))}
-		return cl.launch("aclnnInplaceAddmm", newKey("InplaceAddmm").t(ct, at, bt).f(beta, alpha).i(int64(cube)), func(bd *builder) error {
+		ct := matrix(cdev, int64(len(c)), int64(m), int64(n), int64(ldc), 1)
+		return cl.launch("aclnnInplaceAddmm", b.newKey("InplaceAddmm").t(ct, at, bt).f(beta, alpha).i(int64(cube)), func(bd *builder) error {
 			var ws C.uint64_t
 			st := C.aclnnInplaceAddmmGetWorkspaceSize(bd.tensor(ct), bd.tensor(at), bd.tensor(bt),
 				bd.scalar(beta), bd.scalar(alpha), C.int8_t(cube), &ws, &bd.e.ex)
@@ -497,20 +501,20 @@ func (b *Backend) ReLU(y, x []float32) error {
 	if len(x) == 0 {
 		return nil
 	}
-	xk, xkeep := keyOf(x)
-	yk, ykeep := keyOf(y)
+	xk := keyOf(x)
+	yk := keyOf(y)
 	return b.do("ReLU", func(c *call) error {
-		xd, err := c.in(xk, xkeep, false)
+		xd, err := c.in(xk, false)
 		if err != nil {
 			return err
 		}
-		yd, err := c.out(yk, ykeep, false)
+		yd, err := c.out(yk, false)
 		if err != nil {
 			return err
 		}
 		xt, yt := flat(xd, len(x)), flat(yd, len(y))
 		if xk == yk {
-			return c.launch("aclnnInplaceRelu", newKey("InplaceRelu").t(xt), func(bd *builder) error {
+			return c.launch("aclnnInplaceRelu", b.newKey("InplaceRelu").t(xt), func(bd *builder) error {
 				var ws C.uint64_t
 				st := C.aclnnInplaceReluGetWorkspaceSize(bd.tensor(xt), &ws, &bd.e.ex)
 				return bd.done("aclnnInplaceRelu", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -518,7 +522,7 @@ func (b *Backend) ReLU(y, x []float32) error {
 				})
 			})
 		}
-		return c.launch("aclnnRelu", newKey("Relu").t(xt, yt), func(bd *builder) error {
+		return c.launch("aclnnRelu", b.newKey("Relu").t(xt, yt), func(bd *builder) error {
 			var ws C.uint64_t
 			st := C.aclnnReluGetWorkspaceSize(bd.tensor(xt), bd.tensor(yt), &ws, &bd.e.ex)
 			return bd.done("aclnnRelu", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -536,24 +540,24 @@ func (b *Backend) ReLUBackward(dx, dy, y []float32) error {
 	if len(y) == 0 {
 		return nil
 	}
-	dxk, dxkeep := keyOf(dx)
+	dxk := keyOf(dx)
 	return b.do("ReLUBackward", func(c *call) error {
-		dyk, dykeep := keyOf(dy)
-		dyd, err := c.in(dyk, dykeep, false)
+		dyk := keyOf(dy)
+		dyd, err := c.in(dyk, false)
 		if err != nil {
 			return err
 		}
-		yk, ykeep := keyOf(y)
-		yd, err := c.in(yk, ykeep, false)
+		yk := keyOf(y)
+		yd, err := c.in(yk, false)
 		if err != nil {
 			return err
 		}
-		dxd, err := c.out(dxk, dxkeep, false)
+		dxd, err := c.out(dxk, false)
 		if err != nil {
 			return err
 		}
 		dyt, yt, dxt := flat(dyd, len(y)), flat(yd, len(y)), flat(dxd, len(y))
-		return c.launch("aclnnThresholdBackward", newKey("ThresholdBackward").t(dyt, yt, dxt), func(bd *builder) error {
+		return c.launch("aclnnThresholdBackward", b.newKey("ThresholdBackward").t(dyt, yt, dxt), func(bd *builder) error {
 			var ws C.uint64_t
 			st := C.aclnnThresholdBackwardGetWorkspaceSize(bd.tensor(dyt), bd.tensor(yt), bd.scalar(0), bd.tensor(dxt), &ws, &bd.e.ex)
 			return bd.done("aclnnThresholdBackward", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
@@ -599,24 +603,24 @@ func (b *Backend) MaxPool2d(y []float32, idx []int32, x []float32, s layers.Pool
 	}
 	in, out := s.N*s.C*s.H*s.W, s.N*s.C*s.OutH()*s.OutW()
 	y, idx, x = y[:out], idx[:out], x[:in]
-	yk, ykeep := keyOf(y)
-	ik, ikeep := keyOf(idx)
+	yk := keyOf(y)
+	ik := keyOf(idx)
 	err := b.do("MaxPool2d", func(c *call) error {
-		xk, xkeep := keyOf(x)
-		xd, err := c.in(xk, xkeep, false)
+		xk := keyOf(x)
+		xd, err := c.in(xk, false)
 		if err != nil {
 			return err
 		}
-		yd, err := c.out(yk, ykeep, false)
+		yd, err := c.out(yk, false)
 		if err != nil {
 			return err
 		}
-		id, err := c.out(ik, ikeep, false)
+		id, err := c.out(ik, false)
 		if err != nil {
 			return err
 		}
 		xt, yt, it := poolDims{s}.descs(xd, yd, id)
-		k := newKey("MaxPool2dWithIndices").t(xt, yt, it).i(int64(s.Kernel), int64(s.Stride))
+		k := b.newKey("MaxPool2dWithIndices").t(xt, yt, it).i(int64(s.Kernel), int64(s.Stride))
 		return c.launch("aclnnMaxPool2dWithIndices", k, func(bd *builder) error {
 			kk, ss, pp, dd := bd.poolArgs(s)
 			var ws C.uint64_t
@@ -643,35 +647,35 @@ func (b *Backend) MaxPool2dBackward(dx []float32, idx []int32, dy []float32, s l
 	}
 	in, out := s.N*s.C*s.H*s.W, s.N*s.C*s.OutH()*s.OutW()
 	dx, idx, dy = dx[:in], idx[:out], dy[:out]
-	dxk, dxkeep := keyOf(dx)
+	dxk := keyOf(dx)
 	return b.do("MaxPool2dBackward", func(c *call) error {
 		x := b.poolX[unsafe.Pointer(unsafe.SliceData(idx))]
 		if len(x) != len(dx) {
 			x = dx // shape only
 		}
-		xk, xkeep := keyOf(x)
-		xd, err := c.in(xk, xkeep, false)
+		xk := keyOf(x)
+		xd, err := c.in(xk, false)
 		if err != nil {
 			return err
 		}
-		dyk, dykeep := keyOf(dy)
-		dyd, err := c.in(dyk, dykeep, false)
+		dyk := keyOf(dy)
+		dyd, err := c.in(dyk, false)
 		if err != nil {
 			return err
 		}
-		ik, ikeep := keyOf(idx)
-		id, err := c.in(ik, ikeep, false)
+		ik := keyOf(idx)
+		id, err := c.in(ik, false)
 		if err != nil {
 			return err
 		}
-		dxd, err := c.out(dxk, dxkeep, false)
+		dxd, err := c.out(dxk, false)
 		if err != nil {
 			return err
 		}
 		xt, dyt, it := poolDims{s}.descs(xd, dyd, id)
 		dxt := xt
 		dxt.dev = dxd
-		k := newKey("MaxPool2dWithIndicesBackward").t(dyt, xt, it, dxt).i(int64(s.Kernel), int64(s.Stride))
+		k := b.newKey("MaxPool2dWithIndicesBackward").t(dyt, xt, it, dxt).i(int64(s.Kernel), int64(s.Stride))
 		return c.launch("aclnnMaxPool2dWithIndicesBackward", k, func(bd *builder) error {
 			kk, ss, pp, dd := bd.poolArgs(s)
 			var ws C.uint64_t
