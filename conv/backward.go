@@ -391,6 +391,15 @@ func (b *backwardFilter) colRows(lo, hi int) {
 		oy, ox := pix/q, pix%q
 		base := ((img*b.hp+oy*g.StrideH)*b.wp + ox*g.StrideW) * c
 		row := b.colT[j*rsc : (j+1)*rsc]
+		if c < 8 { // a first layer: runs too short for copy's call
+			for t, off := range b.rsOff {
+				d, src := row[t*c:(t+1)*c], b.cl[base+off:base+off+c]
+				for i, v := range src {
+					d[i] = v
+				}
+			}
+			continue
+		}
 		for t, off := range b.rsOff {
 			copy(row[t*c:(t+1)*c], b.cl[base+off:])
 		}
