@@ -133,7 +133,32 @@ func (c *checkpointer) open() error {
 		c.best = max(c.best, top1)
 	}
 	sort.Slice(c.saved, func(i, j int) bool { return c.saved[i].epoch < c.saved[j].epoch })
-	return nil
+	return c.trimResults()
+}
+
+// trimResults keeps the result.log rows of the epochs before start: a new run starts
+// a new table, a resumed one drops the rows of epochs it is about to redo.
+func (c *checkpointer) trimResults() error {
+	p := c.path("result.log")
+	b, err := os.ReadFile(p)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("train: result.log: %w", err)
+	}
+	var keep []byte
+	for i, line := range strings.SplitAfter(string(b), "\n") {
+		epoch, _, _ := strings.Cut(line, "\t")
+		if e, err := strconv.Atoi(epoch); i > 0 && (err != nil || e > c.start) {
+			continue
+		}
+		keep = append(keep, line...)
+	}
+	if c.start == 0 {
+		keep = nil
+	}
+	return writeAtomic(p, func(w io.Writer) error { _, err := w.Write(keep); return err })
 }
 
 // epochEnd appends the epoch's row to result.log and saves what the policy asks for.

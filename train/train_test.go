@@ -299,11 +299,20 @@ func TestRetentionAcrossResume(t *testing.T) {
 	names := ckptFiles(t, dir)
 	require.Contains(t, names, "vgg11_bn-2_6.ckpt")
 	require.NotContains(t, names, "vgg11_bn-1_6.ckpt")
+	// Epoch 3 ran and died before its checkpoint: its row must go on resume.
+	f, err := os.OpenFile(filepath.Join(dir, "result.log"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("3\t9.9\t-\t-\t-\t1\t0\t1\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 
 	c.CkptPath, c.ResumeOpt = filepath.Join(dir, "vgg11_bn-2_6.ckpt"), true
 	job, _ = build(t, c)
 	_, err = job.Run(context.Background())
 	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "result.log"))
+	require.NoError(t, err)
+	require.Regexp(t, `^Epoch\t[^\n]*\n1\t[^\n]*\n2\t[^\n]*\n3\t[^\n]*\n$`, string(b), "one row per epoch, none twice")
 	names = ckptFiles(t, dir)
 	require.Contains(t, names, "vgg11_bn-3_6.ckpt")
 	require.NotContains(t, names, "vgg11_bn-2_6.ckpt")
