@@ -375,7 +375,12 @@ func TestPackedAGemmNoAllocs(t *testing.T) {
 			for range 10 {
 				pa.Gemm(g.n, 1, src, 0, g.c, g.ldc)
 			}
-			allocs := testing.AllocsPerRun(20, func() { pa.Gemm(g.n, 1, src, 0, g.c, g.ldc) })
+			// A helper that first takes part after the warm-up adds its buffer once;
+			// an allocation per call shows in every attempt.
+			allocs := 1.0
+			for try := 0; try < 3 && allocs != 0; try++ {
+				allocs = testing.AllocsPerRun(20, func() { pa.Gemm(g.n, 1, src, 0, g.c, g.ldc) })
+			}
 			asm.SetThreads(prev)
 			if allocs != 0 {
 				t.Errorf("threads=%d: PackedA.Gemm allocated %v times per call", th, allocs)
