@@ -65,7 +65,10 @@
 //   - A write to a buffer by the CPU path of this backend, or by an NPU operation
 //     to an overlapping buffer, clears the device-authored mark of every mirror it
 //     overlaps.
-//   - Mirrors hold their host slice, so a buffer's address cannot be reused by
+//   - Freeze(bufs…) uploads buffers that will not change (the parameters, for
+//     inference) and marks their mirrors current, so they go up once; after
+//     changing one, call Invalidate.
+//   - A mirror keeps its host buffer alive, so the address cannot be reused by
 //     another allocation while it is mirrored; WithMemoryLimit frees the least
 //     recently used mirrors (always safe, the host copy is current).
 //
