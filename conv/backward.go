@@ -406,27 +406,14 @@ func (b *backwardFilter) colRows(lo, hi int) {
 	}
 }
 
-// sumRows sets db[k] to the sum of dy over images and pixels for channel k, with
-// float32 partial sums over 8 lanes per image combined in float64.
+// sumRows sets db[k] to the sum of dy over images and pixels for channel k,
+// accumulated in float64 (asm.SumSq's vector sum; its sum of squares is unused).
 func sumRows(db, dy []float32, n, k, pq int) {
 	for kk := 0; kk < k; kk++ {
 		var s float64
 		for i := 0; i < n; i++ {
-			v := dy[(i*k+kk)*pq : (i*k+kk+1)*pq]
-			var l [8]float32
-			j := 0
-			for ; j+8 <= len(v); j += 8 {
-				w := (*[8]float32)(v[j:])
-				for t := range l {
-					l[t] += w[t]
-				}
-			}
-			for ; j < len(v); j++ {
-				l[0] += v[j]
-			}
-			for _, e := range l {
-				s += float64(e)
-			}
+			v, _ := asm.SumSq(dy[(i*k+kk)*pq : (i*k+kk+1)*pq])
+			s += v
 		}
 		db[kk] = float32(s)
 	}

@@ -118,12 +118,14 @@ func BenchmarkBackwardData(b *testing.B) {
 	}, benchAlgorithms)
 }
 
-// BenchmarkBackwardFilter has no algorithm choice: it is always implicit GEMM.
+// BenchmarkBackwardFilter has no algorithm choice: it is always implicit GEMM. It
+// includes the bias gradient, as VGG's convolutions have biases.
 func BenchmarkBackwardFilter(b *testing.B) {
 	dw := make([]float32, 512*512*9)
+	db := make([]float32, 512)
 	runBench(b, func(p *Plan, d benchData, n int) error {
 		g := p.Geometry()
-		return p.BackwardFilter(dw[:g.K*g.C*g.R*g.S], nil, d.x, d.y, n)
+		return p.BackwardFilter(dw[:g.K*g.C*g.R*g.S], db[:g.K], d.x, d.y, n)
 	}, []Algorithm{Im2col})
 }
 
