@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -230,15 +231,22 @@ type runtimeState struct {
 	stream C.aclrtStream
 }
 
-var aclInitDone bool // aclInit may run once per process
+// aclInit may run once per process, whichever backend starts first.
+var (
+	aclInitMu   sync.Mutex
+	aclInitDone bool
+)
 
 func startRuntime(device int) (*runtimeState, error) {
+	aclInitMu.Lock()
 	if !aclInitDone {
 		if err := aclErr("aclInit", C.aclInit(nil)); err != nil {
+			aclInitMu.Unlock()
 			return nil, err
 		}
 		aclInitDone = true
 	}
+	aclInitMu.Unlock()
 	var count C.uint32_t
 	if err := aclErr("aclrtGetDeviceCount", C.aclrtGetDeviceCount(&count)); err != nil {
 		return nil, err
