@@ -413,3 +413,25 @@ func ExamplePackedA() {
 	// [1 2 6 8]
 	// [5 6 14 16]
 }
+
+func TestSgemmNoAllocs(t *testing.T) {
+	gemmEachISA(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(21, 22))
+		for _, s := range []struct {
+			transB  bool
+			m, n, k int
+		}{{false, 96, 700, 300}, {true, 3, 500, 700}} {
+			g := newGemmCase(rng, false, s.transB, s.m, s.n, s.k, 0, 0, 1, 0)
+			for range 10 {
+				g.run(t)
+			}
+			allocs := 1.0
+			for try := 0; try < 3 && allocs != 0; try++ {
+				allocs = testing.AllocsPerRun(20, func() { g.run(t) })
+			}
+			if allocs != 0 {
+				t.Errorf("%s: Sgemm allocated %v times per call", g, allocs)
+			}
+		}
+	})
+}

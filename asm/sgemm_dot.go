@@ -60,8 +60,13 @@ func sgemmDot(g *gemmGeom, transA bool, m, n, k int, alpha float32, a []float32,
 	dotAPool.put(ap)
 }
 
+// dotOutPool holds the kernels' 16-float outputs: passed through a function
+// variable, a stack array would escape and be allocated per call.
+var dotOutPool = freeList[[16]float32]{}
+
 func (j *dotJob) run(lo, hi int) {
-	var out [16]float32
+	out := dotOutPool.get()
+	defer dotOutPool.put(out)
 	for q := lo; q < hi; q++ {
 		// Rows [first, end) of B are this block's; the kernel reads 4 rows from jb.
 		jb, ldb, first, end := 4*q, j.ldb, 4*q, min(4*q+4, j.n)
