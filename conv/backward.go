@@ -355,7 +355,18 @@ func (b *backwardFilter) toChannelsLast(lo, hi int) {
 		for t0 := 0; t0 < w; t0 += tile {
 			t1 := min(w, t0+tile)
 			ch := 0
-			// Four channels at a time: one 16-byte group written per pixel.
+			// Eight channels at a time: one 32-byte group written per pixel.
+			for ; ch+8 <= c; ch += 8 {
+				o := ch*plane + iy*w
+				s0 := x[o+t0 : o+t1]
+				n := len(s0)
+				s1, s2, s3 := x[o+plane+t0:][:n], x[o+2*plane+t0:][:n], x[o+3*plane+t0:][:n]
+				s4, s5, s6, s7 := x[o+4*plane+t0:][:n], x[o+5*plane+t0:][:n], x[o+6*plane+t0:][:n], x[o+7*plane+t0:][:n]
+				for j, v := range s0 {
+					d := (*[8]float32)(dst[(g.PadW+t0+j)*c+ch:])
+					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = v, s1[j], s2[j], s3[j], s4[j], s5[j], s6[j], s7[j]
+				}
+			}
 			for ; ch+4 <= c; ch += 4 {
 				o := ch*plane + iy*w
 				s0, s1 := x[o+t0:o+t1], x[o+plane+t0:o+plane+t1]
