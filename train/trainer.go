@@ -196,8 +196,9 @@ func (t *Trainer) Optimizer() optim.Optimizer { return t.opt }
 
 // Step trains on one batch: forward in training mode, loss, backward, gradient
 // reduction (distributed), clipping (if set), gradient accumulation (if set) and the
-// optimizer step, then the EMA update (if set). It returns the batch's loss. In the
-// steady state it allocates nothing.
+// optimizer step, then the EMA update (if set). It returns the batch's loss. The
+// trainer allocates nothing per step; the conv plans still do when they repack the
+// updated weights (conv's to remove).
 func (t *Trainer) Step(x *tensor.Tensor, labels []int) (float32, error) {
 	if !t.model.Training() {
 		t.model.SetTraining(true)
