@@ -67,6 +67,13 @@ func NewConv2d(in, out, kernel, stride, padding int, bias bool, opts ...conv.Opt
 	return l, nil
 }
 
+// Plan returns the conv plan computing this layer on the CPU backend (its algorithm
+// and prepared-weight memory), or nil before the first Forward or on another backend.
+func (l *Conv2d) Plan() *conv.Plan {
+	p, _ := l.op.(*conv.Plan)
+	return p
+}
+
 // String describes the layer like PyTorch's repr, e.g. "Conv2d(3→64, k3 s1 p1)".
 func (l *Conv2d) String() string {
 	return fmt.Sprintf("Conv2d(%d→%d, k%d s%d p%d)", l.in, l.out, l.kernel, l.stride, l.padding)

@@ -27,7 +27,15 @@ type Sequential struct {
 	needDX   bool
 	training bool
 	fuse     bool
+
+	gradHook   GradHook
+	hookParams [][]*Param // each child's Params, cached when the hook is set
 }
+
+// GradHook receives a layer's parameters as soon as Backward has written their
+// gradients, while the layers before it still have theirs to compute: data-parallel
+// training starts reducing a bucket of gradients there (package dist).
+type GradHook func(ps []*Param)
 
 // NewSequential returns a Sequential of the given layers, in evaluation mode.
 func NewSequential(layers ...Layer) *Sequential {
@@ -40,6 +48,24 @@ func NewSequential(layers ...Layer) *Sequential {
 func (s *Sequential) Append(layers ...Layer) {
 	s.layers = append(s.layers, layers...)
 	s.applyFusion()
+	if s.gradHook != nil {
+		s.SetGradHook(s.gradHook)
+	}
+}
+
+// SetGradHook makes Backward call h with each child's parameters right after that
+// child's Backward (nested Sequentials call it for their own children); nil removes
+// it. The parameter lists are built here, so Backward still allocates nothing.
+func (s *Sequential) SetGradHook(h GradHook) {
+	s.gradHook = h
+	s.hookParams = make([][]*Param, len(s.layers))
+	for i, l := range s.layers {
+		if sub, ok := l.(*Sequential); ok {
+			sub.SetGradHook(h)
+		} else if h != nil {
+			s.hookParams[i] = l.Params()
+		}
+	}
 }
 
 // SetFusion turns the evaluation-mode fusion of Conv2d with a following BatchNorm2d
@@ -136,6 +162,9 @@ func (s *Sequential) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		var err error
 		if dy, err = s.layers[i].Backward(dy); err != nil {
 			return nil, err
+		}
+		if s.gradHook != nil && len(s.hookParams[i]) > 0 {
+			s.gradHook(s.hookParams[i])
 		}
 		if dy == nil && i > 0 {
 			return nil, fmt.Errorf("layers: Sequential: layer %d (%v) returned no input gradient but layer %d needs one", i, s.layers[i], i-1)

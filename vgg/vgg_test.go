@@ -240,3 +240,19 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		require.Equal(t, want, yb.Data(), ext)
 	}
 }
+
+func TestProfile(t *testing.T) {
+	m, err := New11(WithWidthDivisor(16), WithHidden(16), WithNumClasses(10))
+	require.NoError(t, err)
+	prof, err := m.Profile(tensor.New(1, 3, 64, 64), 2)
+	require.NoError(t, err)
+	require.Equal(t, "features.0", prof[0].Name)
+	require.NotEmpty(t, prof[0].Algorithm)
+	require.Positive(t, prof[0].WeightBytes)
+	require.Equal(t, []int{1, 4, 64, 64}, prof[0].OutShape)
+	last := prof[len(prof)-1]
+	require.Equal(t, "classifier.6", last.Name)
+	require.Equal(t, []int{1, 10}, last.OutShape)
+	_, err = m.Profile(tensor.New(1, 3, 64, 64), 0)
+	require.Error(t, err)
+}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/govgg/govgg/asm"
+	"github.com/govgg/govgg/tensor"
 	"github.com/govgg/govgg/vgg"
 )
 
@@ -12,12 +14,19 @@ func runInfo(args []string, stdout io.Writer) error {
 	fs := newFlags("info", stdout)
 	size := fs.Int("size", 224, "input `side` in pixels for the GFLOPs column")
 	flavour := fs.String("flavour", "torchvision", "model definition: torchvision or mindcv")
+	plan := fs.Bool("plan", false, "time one model layer by layer: each convolution's algorithm, prepared-weight memory and time share")
+	model := fs.String("model", "vgg16", "`model` for -plan")
+	batch := fs.Int("batch", 1, "batch size for -plan")
+	runs := fs.Int("runs", 3, "timed runs for -plan (the median is reported)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	fl, err := vgg.ParseFlavour(*flavour)
 	if err != nil {
 		return err
+	}
+	if *plan {
+		return printPlan(stdout, *model, fl, *batch, *size, *runs)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "model\tparams\tparams(M)\tGFLOPs@%d\tweights(MiB)\t\n", *size)
@@ -36,5 +45,50 @@ func runInfo(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, "GFLOPs count multiply-accumulates of the convolutions and linear layers, as torchvision reports them.")
+	return nil
+}
+
+// printPlan profiles one model and prints each layer's algorithm and time share.
+func printPlan(stdout io.Writer, name string, fl vgg.Flavour, batch, size, runs int) error {
+	if batch < 1 {
+		return fmt.Errorf("-batch must be positive, got %d", batch)
+	}
+	m, err := vgg.NewByName(name, vgg.WithFlavour(fl))
+	if err != nil {
+		return err
+	}
+	prof, err := m.Profile(tensor.New(batch, 3, size, size), runs)
+	if err != nil {
+		return err
+	}
+	var total, convs, fcs float64
+	var weights int
+	for _, p := range prof {
+		ms := float64(p.Time.Microseconds()) / 1000
+		total += ms
+		switch {
+		case p.Algorithm != "":
+			convs += ms
+			weights += p.WeightBytes
+		case len(p.Name) > 10 && p.Name[:10] == "classifier":
+			fcs += ms
+		}
+	}
+	fmt.Fprintf(stdout, "%s, batch %d, %d×%d, %s kernels, %d thread(s); median of %d runs\n\n", m.Name(), batch, size, size, asm.Impl(), asm.Threads(), runs)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "layer\t\toutput\talgorithm\tweights (MiB)\tms\tshare")
+	for _, p := range prof {
+		ms := float64(p.Time.Microseconds()) / 1000
+		w := ""
+		if p.Algorithm != "" {
+			w = fmt.Sprintf("%.1f", float64(p.WeightBytes)/(1<<20))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\t%.2f\t%.1f%%\n", p.Name, p.Layer, p.OutShape, p.Algorithm, w, ms, 100*ms/total)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ntotal %.1f ms: convolutions %.1f ms (%.0f%%, prepared weights %.1f MiB), classifier %.1f ms (%.0f%%), the rest %.1f ms\n",
+		total, convs, 100*convs/total, float64(weights)/(1<<20), fcs, 100*fcs/total, total-convs-fcs)
 	return nil
 }
