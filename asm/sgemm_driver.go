@@ -261,6 +261,11 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 		}
 		if nb*mb < want {
 			mb = min((want+nb-1)/nb, max(1, msl/2))
+			if nb == 1 {
+				// Splitting m only: each task reads every k-block of the shared B,
+				// so fewer, taller tasks reuse each block over more A slivers.
+				mb = min(mb, 2*t)
+			}
 		}
 	}
 	j.nSl = (nsl + nb - 1) / nb
