@@ -155,10 +155,10 @@ func EmbeddedConfig() Config {
 	c.ImageResize = 32
 	c.Model, c.InChannels, c.WidthDivisor, c.HiddenSize, c.PoolSize = "vgg11_bn", 1, 4, 0, 1
 	c.NumClasses = 10
-	c.EpochSize = 6
+	c.EpochSize = 8
 	c.KeepCheckpointMax = 2
 	c.Opt, c.Momentum, c.WeightDecay = "momentum", 0.9, 5e-4
-	c.Scheduler, c.LR, c.MinLR, c.WarmupEpochs, c.DecayEpochs = "warmup_cosine_decay", 0.05, 1e-4, 1, 5
+	c.Scheduler, c.LR, c.MinLR, c.WarmupEpochs, c.DecayEpochs = "warmup_cosine_decay", 0.05, 1e-4, 1, 7
 	c.LabelSmoothing = 0.1
 	return c
 }
