@@ -190,8 +190,28 @@ func trainTransform(cfg Config) (data.Transform, error) {
 		if j := cfg.ColorJitter; j > 0 {
 			t = append(t, data.ColorJitter{Brightness: j, Contrast: j, Saturation: j})
 		}
-		return append(t, data.NewNormalize(data.ImageNetMean, data.ImageNetStd)), nil
+		return append(t, imageNetNorm(cfg)), nil
 	}
+}
+
+// imageNetNorm is MindCV's Normalize with the recipe's mean and std (0–255 scale),
+// ImageNet's by default.
+func imageNetNorm(cfg Config) data.Transform {
+	if len(cfg.Mean) == 0 && len(cfg.Std) == 0 {
+		return data.NewNormalize(data.ImageNetMean, data.ImageNetStd)
+	}
+	n := data.NewNormalize(data.ImageNetMean, data.ImageNetStd)
+	f32 := func(v []float64, def []float32) []float32 {
+		if len(v) == 0 {
+			return def
+		}
+		out := make([]float32, len(v))
+		for i, x := range v {
+			out[i] = float32(x)
+		}
+		return out
+	}
+	return &data.Normalize{Mean: f32(cfg.Mean, n.Mean), Std: f32(cfg.Std, n.Std)}
 }
 
 func evalTransform(cfg Config) (data.Transform, error) {
@@ -213,7 +233,7 @@ func evalTransform(cfg Config) (data.Transform, error) {
 		}
 		s := cfg.ImageResize
 		return data.Compose{data.ResizeShort(int(math.Floor(float64(s) / cfg.CropPct))), data.CenterCrop{Height: s, Width: s},
-			data.NewNormalize(data.ImageNetMean, data.ImageNetStd)}, nil
+			imageNetNorm(cfg)}, nil
 	}
 }
 

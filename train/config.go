@@ -57,6 +57,15 @@ type Config struct {
 	Mixup         float64   `yaml:"mixup" help:"mixup alpha; only 0 is supported"`
 	Cutmix        float64   `yaml:"cutmix" help:"cutmix alpha; only 0 is supported"`
 	AugRepeats    int       `yaml:"aug_repeats" help:"repeated augmentation; only 0 is supported"`
+	AugSplits     int       `yaml:"aug_splits" help:"augmentation splits; only 0 is supported"`
+	CutmixProb    float64   `yaml:"cutmix_prob" help:"cutmix probability (unused while cutmix is 0)"`
+	REScale       []float64 `yaml:"re_scale" help:"random-erasing area range (unused while re_prob is 0)"`
+	RERatio       []float64 `yaml:"re_ratio" help:"random-erasing aspect range (unused while re_prob is 0)"`
+	REValue       string    `yaml:"re_value" help:"random-erasing fill (unused while re_prob is 0)"`
+	REMaxAttempts int       `yaml:"re_max_attempts" help:"random-erasing attempts (unused while re_prob is 0)"`
+	Mean          []float64 `yaml:"mean,omitempty" help:"ImageNet-pipeline normalization mean on the 0-255 scale (default ImageNet's x255)"`
+	Std           []float64 `yaml:"std,omitempty" help:"ImageNet-pipeline normalization std on the 0-255 scale (default ImageNet's x255)"`
+	EvalShuffle   bool      `yaml:"eval_shuffle" help:"shuffle the evaluation data; the metrics do not change, so it is ignored"`
 
 	// model
 	Model        string  `yaml:"model" help:"vgg11 … vgg19, with _bn for batch norm"`
@@ -68,6 +77,7 @@ type Config struct {
 	WidthDivisor int     `yaml:"width_divisor" help:"divide every conv width by this (govgg; small-image recipes)"`
 	HiddenSize   int     `yaml:"hidden_size" help:"width of the two hidden classifier layers; 0 for a single Linear head (govgg)"`
 	PoolSize     int     `yaml:"pool_size" help:"adaptive average pool side before the classifier; -1 for the flavour's default (govgg)"`
+	DropPathRate float64 `yaml:"drop_path_rate" help:"stochastic depth; VGG has none, must be 0"`
 
 	// checkpoints
 	CkptPath          string `yaml:"ckpt_path" help:"checkpoint to start from; {model}-{epoch}_{step}.ckpt resumes after that epoch"`
@@ -91,6 +101,7 @@ type Config struct {
 	GradientAccumulationSteps int     `yaml:"gradient_accumulation_steps" help:"micro-batches averaged per update"`
 	EMA                       bool    `yaml:"ema" help:"exponential moving average of the weights, used for evaluation (validate: evaluate the checkpoint's EMA)"`
 	EMADecay                  float64 `yaml:"ema_decay" help:"EMA decay"`
+	LayerDecay                float64 `yaml:"layer_decay" help:"layer-wise learning-rate decay; not supported, must be 0"`
 
 	// scheduler
 	Scheduler                string  `yaml:"scheduler" help:"constant, cosine_decay, warmup_cosine_decay, exponential_decay, polynomial_decay, step_decay, multi_step_decay"`
@@ -109,6 +120,7 @@ type Config struct {
 	Loss           string  `yaml:"loss" help:"CE (softmax cross entropy)"`
 	LabelSmoothing float64 `yaml:"label_smoothing" help:"label smoothing epsilon"`
 	Reduction      string  `yaml:"reduction" help:"loss reduction: mean"`
+	AuxFactor      float64 `yaml:"aux_factor" help:"auxiliary-logits loss weight; VGG has none, must be 0"`
 
 	// mixed precision (Ascend); float32 everywhere here
 	AmpLevel           string  `yaml:"amp_level" help:"mixed precision; only O0 (float32) exists on the CPU"`
@@ -116,6 +128,7 @@ type Config struct {
 	LossScaleType      string  `yaml:"loss_scale_type" help:"fixed, dynamic or auto; no effect in float32"`
 	LossScale          float64 `yaml:"loss_scale" help:"static loss scale; no effect in float32 (scaled and unscaled exactly)"`
 	DropOverflowUpdate bool    `yaml:"drop_overflow_update" help:"skip steps whose gradients overflow; no effect in float32"`
+	AmpCastList        string  `yaml:"amp_cast_list" help:"layers cast to float16 by AMP; unused at O0"`
 }
 
 // DefaultConfig returns MindCV's defaults (config.py), except where govgg has no
@@ -132,6 +145,7 @@ func DefaultConfig() Config {
 		Model: "vgg11", InChannels: 3, DropRate: 0.5, Flavour: "torchvision", WidthDivisor: 1,
 		HiddenSize: 4096, PoolSize: -1,
 		KeepCheckpointMax: 10, CkptSaveDir: "./ckpt", CkptSaveInterval: 1, CkptSavePolicy: "latest_k", EpochSize: 90,
+		CutmixProb: 1, REScale: []float64{0.02, 0.33}, RERatio: []float64{0.3, 3.3}, REValue: "0", REMaxAttempts: 10,
 		Opt: "adam", Momentum: 0.9, WeightDecay: 1e-6, WeightDecayFilter: "disable", Eps: 1e-10, ClipValue: 15,
 		GradientAccumulationSteps: 1, EMADecay: 0.9999,
 		Scheduler: "cosine_decay", LR: 1e-3, MinLR: 1e-6, WarmupEpochs: 3, DecayEpochs: 100, DecayRate: 0.9,
@@ -186,7 +200,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name := f.Tag.Get("yaml")
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		fs.Var(fieldValue{v.Field(i)}, name, f.Tag.Get("help"))
 	}
 }
@@ -198,7 +212,8 @@ func BoolFlags() map[string]bool {
 	t := reflect.TypeFor[Config]()
 	for i := range t.NumField() {
 		if t.Field(i).Type.Kind() == reflect.Bool {
-			m[t.Field(i).Tag.Get("yaml")] = true
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			m[name] = true
 		}
 	}
 	return m
@@ -352,6 +367,8 @@ func (c *Config) Check() error {
 		{"dataset_download", c.DatasetDownload}, {"pretrained", c.Pretrained},
 		{"auto_augment", c.AutoAugment != ""}, {"re_prob", c.REProb != 0}, {"mixup", c.Mixup != 0},
 		{"cutmix", c.Cutmix != 0}, {"aug_repeats", c.AugRepeats != 0}, {"vflip", c.VFlip != 0},
+		{"aug_splits", c.AugSplits != 0}, {"drop_path_rate", c.DropPathRate != 0}, {"layer_decay", c.LayerDecay != 0},
+		{"aux_factor", c.AuxFactor != 0},
 	}
 	for _, u := range unsupported {
 		if u.on {
@@ -363,6 +380,19 @@ func (c *Config) Check() error {
 	}
 	if c.EMA && (c.EMADecay <= 0 || c.EMADecay >= 1) {
 		return bad("ema_decay", "%g, must be in (0, 1)", c.EMADecay)
+	}
+	for _, ms := range []struct {
+		key string
+		v   []float64
+	}{{"mean", c.Mean}, {"std", c.Std}} {
+		if len(ms.v) != 0 && len(ms.v) != c.InChannels {
+			return bad(ms.key, "%v, want one value per input channel (%d)", ms.v, c.InChannels)
+		}
+	}
+	for _, v := range c.Std {
+		if v <= 0 {
+			return bad("std", "%v, must be positive", c.Std)
+		}
 	}
 	if len(c.Scale) != 2 {
 		return bad("scale", "%v, want two numbers", c.Scale)

@@ -501,6 +501,9 @@ func TestConfigCheck(t *testing.T) {
 		{func(c *Config) { c.GradientAccumulationSteps = 0 }, "gradient_accumulation_steps"},
 		{func(c *Config) { c.InChannels = 4 }, "in_channels"},
 		{func(c *Config) { c.Scale = []float64{1} }, "scale"},
+		{func(c *Config) { c.Mean = []float64{1, 2} }, "mean"},
+		{func(c *Config) { c.Std = []float64{1, 0, 1} }, "std"},
+		{func(c *Config) { c.DropPathRate = 0.1 }, "drop_path_rate"},
 	} {
 		c := DefaultConfig()
 		tc.set(&c)
