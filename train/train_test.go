@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -608,4 +611,42 @@ func TestEMA(t *testing.T) {
 	}
 	params := again.Model.Params()
 	require.Equal(t, params[0].Value.Data(), again.Trainer.ema.Averages()[0].Value.Data())
+}
+
+// The ImageNet pipeline (ImageFolder, RandomResizedCrop, flip, colour jitter, the
+// recipe's mean/std; resize and centre crop for evaluation) on a small folder of PNGs.
+func TestImageFolderRecipe(t *testing.T) {
+	root := t.TempDir()
+	for _, split := range []string{"train", "val"} {
+		for c, class := range []string{"dark", "light"} {
+			dir := filepath.Join(root, split, class)
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			for i := range 8 {
+				img := image.NewRGBA(image.Rect(0, 0, 40+i, 36))
+				for p := range img.Pix {
+					img.Pix[p] = uint8(40 + 150*c + (p*7+i)%50)
+				}
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%d.png", i)))
+				require.NoError(t, err)
+				require.NoError(t, png.Encode(f, img))
+				require.NoError(t, f.Close())
+			}
+		}
+	}
+	c := DefaultConfig()
+	c.DataDir, c.CkptSaveDir, c.ImageResize, c.CropPct = root, t.TempDir(), 32, 0.875
+	c.Mean, c.Std = []float64{120, 115, 100}, []float64{58, 57, 57}
+	c.Model, c.WidthDivisor, c.HiddenSize, c.PoolSize, c.NumClasses = "vgg11", 16, 8, 1, 0
+	c.BatchSize, c.EpochSize, c.NumParallelWorkers, c.ValWhileTrain, c.Progress = 4, 2, 2, true, false
+	c.Opt, c.LR, c.Scheduler, c.WarmupEpochs, c.DecayEpochs = "momentum", 0.01, "cosine_decay", 0, 2
+	var out bytes.Buffer
+	job, err := Build(c, &out, Distributed{Size: 1})
+	require.NoError(t, err)
+	require.Equal(t, 2, job.Model.NumClasses(), "num_classes 0 takes the dataset's")
+	require.Equal(t, 4, job.Train.Steps())
+	res, err := job.Run(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 16, res.Epochs[1].Val.Samples)
+	require.False(t, res.Epochs[1].Val.HasTop5, "two classes: no Top-5, as in MindCV")
+	require.NotContains(t, out.String(), "Top_5")
 }
