@@ -32,6 +32,14 @@
 // counters from the step count. A run killed mid-epoch resumes from its last
 // checkpoint and reproduces the lost steps bit for bit.
 //
+// # Data-parallel training
+//
+// Distributed is the hook for package dist (MPI, -tags mpi): Build shards the loaders
+// by (Rank, Size), Step calls ReduceGrads between backward and the optimizer step
+// (it must leave the mean gradient, MindCV's gradients_mean), Evaluate sums its
+// counts with ReduceSums, and only rank 0 logs and writes files. Every rank
+// initializes from the same seed, so no broadcast of the initial weights is needed.
+//
 // # Recipes
 //
 // Config holds MindCV's arguments under their YAML and flag names; LoadYAML reads a
