@@ -33,7 +33,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return nil
 	}
 	g := curGeom
-	if transB && m <= dotMaxM && g.dot4x4 != nil {
+	if transB && m <= dotMaxM && k >= dotMinK && g.dot4x4 != nil {
 		sgemmDot(g, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return nil
 	}
@@ -116,6 +116,21 @@ func NewPackedA(transA bool, m, k int, a []float32, lda int) (*PackedA, error) {
 	ap.pack(curGeom, transA, m, k, a, lda)
 	p.panels.Store(ap)
 	return p, nil
+}
+
+// Repack packs a new op(A) of the same m×k into p's existing storage: a layer whose
+// weights change every training step re-packs them without allocating. It must not
+// run while a Gemm is using p.
+func (p *PackedA) Repack(transA bool, a []float32, lda int) error {
+	ar, ac := p.m, p.k
+	if transA {
+		ar, ac = ac, ar
+	}
+	if err := checkMatrix("Repack", "A", ar, ac, len(a), lda); err != nil {
+		return err
+	}
+	p.panels.Load().pack(curGeom, transA, p.m, p.k, a, lda)
+	return nil
 }
 
 // Rows returns m.

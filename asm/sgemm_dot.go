@@ -6,8 +6,14 @@ package asm
 // than the arithmetic. Here each C element is a dot product of an A row with a B
 // row, both contiguous; B streams once at memory speed.
 
-// dotMaxM is the most rows of A for which Sgemm takes the dot-product path.
-const dotMaxM = 8
+// dotMaxM is the most rows of A for which Sgemm takes the dot-product path, and
+// dotMinK the shortest dot product worth it: below that the per-element call and
+// reduction cost more than the GEMM's packing (Winograd's weight transform is
+// α rows × 9 taps × K·C filters).
+const (
+	dotMaxM = 8
+	dotMinK = 64
+)
 
 // dotJob is one small-m product, shared by the workers as a chunkRunner over
 // blocks of 4 rows of B (single rows when n < 4).

@@ -67,7 +67,7 @@ func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
 	g := b.g
 	crs := g.C * g.R * g.S
 	if b.wt == nil || b.stale {
-		b.wt = asm.PackA(true, crs, g.K, w, crs)
+		repack(&b.wt, true, crs, g.K, w, crs)
 		b.stale = false
 	}
 	if b.col == nil {

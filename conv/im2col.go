@@ -310,7 +310,7 @@ func newIm2colKernel(g Geometry) *im2colKernel {
 
 func (k *im2colKernel) setWeights(w, bias []float32) {
 	crs := k.g.C * k.g.R * k.g.S
-	k.a = asm.PackA(false, k.g.K, crs, w, crs)
+	repack(&k.a, false, k.g.K, crs, w, crs)
 	if bias == nil {
 		k.bias = nil
 		return
@@ -380,4 +380,14 @@ func (k *im2colKernel) block(y []float32, base, c0, nc int, relu bool) {
 			j += l
 		}
 	}
+}
+
+// repack packs op(w) (m×k) into *p, reusing its storage when *p already holds an
+// m×k matrix: training re-sends the weights every step, and a fresh PackA would
+// allocate their size again each time.
+func repack(p **asm.PackedA, trans bool, m, k int, w []float32, ld int) {
+	if *p != nil && (*p).Rows() == m && (*p).Cols() == k && (*p).Repack(trans, w, ld) == nil {
+		return
+	}
+	*p = asm.PackA(trans, m, k, w, ld)
 }

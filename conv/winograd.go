@@ -202,7 +202,7 @@ func (k *winograd) setWeights(w, bias []float32) {
 			panic("conv: winograd weight transform: " + err.Error()) // sizes are the plan's own
 		}
 		for b := 0; b < a; b++ {
-			k.u[ra*a+b] = asm.PackA(false, g.K, g.C, stage[b*kc:(b+1)*kc], g.C)
+			repack(&k.u[ra*a+b], false, g.K, g.C, stage[b*kc:(b+1)*kc], g.C)
 		}
 	}
 	if k.bias == nil {
