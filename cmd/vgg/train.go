@@ -41,6 +41,13 @@ func parseRecipe(name string, args []string, base train.Config, stdout io.Writer
 		}
 	}
 	fs := newFlags(name, stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "usage: vgg %s [-c recipe.yaml] [--key value …]\n\n", name)
+		fmt.Fprint(stdout, "Flags are MindCV's train.py/validate.py arguments and YAML keys. Keys set neither by\n"+
+			"the recipe nor by a flag take MindCV's defaults. 'vgg train' without any argument runs\n"+
+			"configs/vgg/vgg11_bn_embedded.yaml; to change it, pass that file with -c and the flags.\n\n")
+		fs.PrintDefaults()
+	}
 	var ignored string
 	fs.StringVar(&ignored, "config", path, "YAML recipe `file` (MindCV's configs/*.yaml); flags override it")
 	fs.StringVar(&ignored, "c", path, "short for -config")
