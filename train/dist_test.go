@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/govgg/govgg/layers"
+	"github.com/govgg/govgg/tensor"
 )
 
 // inProcessComm sums float64 vectors over size goroutines: a stand-in for MPI's
@@ -107,8 +108,17 @@ func TestDataParallelHooks(t *testing.T) {
 	jobs := make([]*Job, 2)
 	results := make([]*Result, 2)
 	errs := make([]error, 2)
+	var ready [2][]*tensor.Tensor // parameter values in the order the gradient hook saw them
 	for r := range jobs {
-		jobs[r], errs[r] = Build(cfg(dirs[r], 32), io.Discard, comm.distributed(r))
+		d := comm.distributed(r)
+		d.GradReady = func(ps []*layers.Param) {
+			if len(ready[r]) < len(jobs[r].Model.Params()) {
+				for _, p := range ps {
+					ready[r] = append(ready[r], p.Value)
+				}
+			}
+		}
+		jobs[r], errs[r] = Build(cfg(dirs[r], 32), io.Discard, d)
 		require.NoError(t, errs[r])
 		require.Equal(t, 4, jobs[r].Train.Steps())
 	}
@@ -144,6 +154,16 @@ func TestDataParallelHooks(t *testing.T) {
 	require.InDelta(t, want.Epochs[0].Val.Top1, results[0].Epochs[0].Val.Top1, 0.005)
 
 	require.FileExists(t, dirs[0]+"/vgg11-1_4.ckpt")
+	// The hook saw every parameter, the classifier's first (backward order).
+	require.Len(t, ready[0], len(p0))
+	seen := map[*tensor.Tensor]bool{}
+	for _, v := range ready[0] {
+		seen[v] = true
+	}
+	for _, p := range p0 {
+		require.True(t, seen[p.Value], p.Name)
+	}
+	require.Same(t, p0[len(p0)-2].Value, ready[0][0], "the last Linear's weight comes first")
 	entries, err := os.ReadDir(dirs[1])
 	require.NoError(t, err)
 	require.Empty(t, entries, "rank 1 writes nothing")

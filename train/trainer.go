@@ -26,6 +26,11 @@ type Distributed struct {
 	ReduceGrads func(params []*layers.Param) error
 	// ReduceSums adds vals over the ranks in place: evaluation counts and loss sums.
 	ReduceSums func(vals []float64) error
+	// GradReady, when set, becomes the model's gradient hook (vgg.Model.SetGradHook):
+	// it gets each layer's parameters as soon as backward has written their gradients
+	// (the classifier's first), so that their reduction can overlap the rest of the
+	// backward pass; ReduceGrads then only waits for it to finish.
+	GradReady layers.GradHook
 }
 
 func (d Distributed) root() bool { return d.Rank == 0 }
@@ -175,6 +180,9 @@ func New(model *vgg.Model, opt optim.Optimizer, loss *layers.CrossEntropy, opts 
 			return nil, err
 		}
 	}
+	if t.dist.GradReady != nil {
+		model.SetGradHook(t.dist.GradReady)
+	}
 	for _, l := range model.Classifier().Layers() {
 		if d, ok := l.(*layers.Dropout); ok {
 			t.dropouts = append(t.dropouts, d)
@@ -196,9 +204,8 @@ func (t *Trainer) Optimizer() optim.Optimizer { return t.opt }
 
 // Step trains on one batch: forward in training mode, loss, backward, gradient
 // reduction (distributed), clipping (if set), gradient accumulation (if set) and the
-// optimizer step, then the EMA update (if set). It returns the batch's loss. The
-// trainer allocates nothing per step; the conv plans still do when they repack the
-// updated weights (conv's to remove).
+// optimizer step, then the EMA update (if set). It returns the batch's loss. In the
+// steady state it allocates nothing.
 func (t *Trainer) Step(x *tensor.Tensor, labels []int) (float32, error) {
 	if !t.model.Training() {
 		t.model.SetTraining(true)
