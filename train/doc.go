@@ -4,8 +4,7 @@
 // A Trainer runs the training step (forward in training mode, softmax cross entropy
 // with label smoothing, backward, an optional gradient reduction for data-parallel
 // training, gradient clipping and accumulation, the optimizer step, an optional EMA
-// of the weights; no allocation of its own in the steady state) and the epoch loop
-// around it: per-step logs in MindCV's form
+// of the weights; no allocation in the steady state) and the epoch loop around it: per-step logs in MindCV's form
 //
 //	Epoch: [3/200], batch: [100/5004], loss: 2.345678, lr: 0.009876, time: 0.512345s
 //
@@ -36,7 +35,9 @@
 //
 // Distributed is the hook for package dist (MPI, -tags mpi): Build shards the loaders
 // by (Rank, Size), Step calls ReduceGrads between backward and the optimizer step
-// (it must leave the mean gradient, MindCV's gradients_mean), Evaluate sums its
+// (it must leave the mean gradient, MindCV's gradients_mean; GradReady, installed as
+// the model's gradient hook, lets it start on each layer's gradients while backward
+// is still running), Evaluate sums its
 // counts with ReduceSums, and only rank 0 logs and writes files. Every rank
 // initializes from the same seed, so no broadcast of the initial weights is needed.
 //
