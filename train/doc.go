@@ -4,7 +4,8 @@
 // A Trainer runs the training step (forward in training mode, softmax cross entropy
 // with label smoothing, backward, an optional gradient reduction for data-parallel
 // training, gradient clipping and accumulation, the optimizer step, an optional EMA
-// of the weights; no allocation in the steady state) and the epoch loop around it: per-step logs in MindCV's form
+// of the weights; no allocation in the steady state) and the epoch loop around it:
+// per-step logs in MindCV's form
 //
 //	Epoch: [3/200], batch: [100/5004], loss: 2.345678, lr: 0.009876, time: 0.512345s
 //
