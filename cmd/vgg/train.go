@@ -9,10 +9,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/govgg/govgg/asm"
+	"github.com/govgg/govgg/dist"
+	"github.com/govgg/govgg/layers"
 	"github.com/govgg/govgg/train"
+	"github.com/govgg/govgg/vgg"
 )
 
 // parseRecipe reads MindCV-style arguments: -c/--config FILE loads a YAML recipe over
@@ -92,8 +97,15 @@ func runTrain(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Distribute {
-		return errors.New("--distribute needs MPI: this binary was built without -tags mpi (data-parallel training is not available yet)")
+	d, comm, reducer, err := openDistributed(cfg)
+	if err != nil {
+		return err
+	}
+	if comm != nil {
+		defer comm.Close()
+		if !comm.IsRoot() {
+			stdout = io.Discard // rank 0 speaks for the job
+		}
 	}
 	if embedded {
 		fmt.Fprintf(stdout, "No arguments: training %s (width/%d) for %d epochs on the Fashion-MNIST subset built into govgg\n"+
@@ -103,11 +115,19 @@ func runTrain(args []string, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	job, err := train.Build(cfg, stdout, train.Distributed{Size: 1})
+	job, err := train.Build(cfg, stdout, d)
 	if err != nil {
 		return err
 	}
+	if comm != nil {
+		if err := reducer.attach(comm, job.Model); err != nil {
+			return err
+		}
+	}
 	res, err := job.Run(ctx)
+	if err != nil && comm != nil && comm.Size() > 1 && !errors.Is(err, context.Canceled) {
+		comm.Abort(1, fmt.Sprintf("vgg train: rank %d: %v", comm.Rank(), err)) // the other ranks must not wait for this one
+	}
 	if errors.Is(err, context.Canceled) {
 		if last := job.Trainer.LastCheckpoint(); last != "" {
 			return fmt.Errorf("interrupted; continue with --ckpt_path %s --resume_opt True (and the same recipe)", last)
@@ -125,5 +145,50 @@ func runTrain(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "; last epoch %s", res.Epochs[n-1].Val)
 	}
 	fmt.Fprintf(stdout, "\nCheckpoints and result.log are in %s\n", cfg.CkptSaveDir)
+	return nil
+}
+
+// ddp is the data-parallel state of a --distribute run: the gradient reducer, made
+// once the model exists.
+type ddp struct{ r *dist.Reducer }
+
+// openDistributed joins the MPI job for --distribute and returns the trainer's hooks:
+// a sharded loader (rank, size), gradients averaged over the ranks by dist's bucketed
+// reducer, overlapped with the backward pass, and evaluation sums added up.
+func openDistributed(cfg train.Config) (train.Distributed, *dist.Comm, *ddp, error) {
+	if !cfg.Distribute {
+		return train.Distributed{Size: 1}, nil, nil, nil
+	}
+	if !dist.MPI {
+		return train.Distributed{}, nil, nil, errors.New("--distribute needs MPI: build with -tags mpi (see the README's \"Distributed training\") and start with mpirun")
+	}
+	comm, err := dist.Open()
+	if err != nil {
+		return train.Distributed{}, nil, nil, err
+	}
+	// Ranks on one host share its cores.
+	asm.SetThreads(max(1, runtime.NumCPU()/comm.LocalSize()))
+	red := &ddp{}
+	return train.Distributed{
+		Rank:        comm.Rank(),
+		Size:        comm.Size(),
+		ReduceGrads: func([]*layers.Param) error { return red.r.Reduce() },
+		ReduceSums:  comm.AllReduceSumFloat64,
+		GradReady:   func(ps []*layers.Param) { red.r.Ready(ps...) },
+	}, comm, red, nil
+}
+
+// attach gives every rank rank 0's weights and makes the reducer over the model's
+// parameters (both are collective: every rank calls them at the same point).
+func (red *ddp) attach(comm *dist.Comm, m *vgg.Model) error {
+	if err := dist.BroadcastParams(comm, m.StateDict()); err != nil {
+		return err
+	}
+	m.ParamsChanged()
+	r, err := dist.NewReducer(comm, m.Params())
+	if err != nil {
+		return err
+	}
+	red.r = r
 	return nil
 }
