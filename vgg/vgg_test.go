@@ -101,6 +101,17 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 	}
 }
 
+// The same weights saved by torch.save load from the .pth and give PyTorch's logits.
+func TestLoadPyTorchCheckpoint(t *testing.T) {
+	fx := loadFixture(t, "testdata/vgg11_w16.safetensors")
+	m, err := New(fx.cfg, fx.opts...)
+	require.NoError(t, err)
+	require.NoError(t, m.LoadWeights("testdata/vgg11_w16.pth"))
+	y, err := m.Forward(fx.input())
+	require.NoError(t, err)
+	require.LessOrEqual(t, relMaxErr(y.Data(), fx.logits), 1e-4)
+}
+
 func TestPredictMatchesPyTorch(t *testing.T) {
 	var want struct {
 		Logits []float64 `json:"logits"`

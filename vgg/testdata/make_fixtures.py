@@ -128,6 +128,8 @@ def fixture(fname, name, bn, flavour, div, hidden, classes, in_ch, shape, seed):
         "torch": torch.__version__,
     }
     write_safetensors(fname, model.state_dict(), meta)
+    if fname == "vgg11_w16.safetensors":  # the same weights as torchvision users have them
+        torch.save(model.state_dict(), "vgg11_w16.pth")
     print(fname, sum(p.numel() for p in model.parameters()), "params, logits", tuple(logits.shape))
 
 
