@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/govgg/govgg/internal/atomicfile"
 	"github.com/govgg/govgg/layers"
 	"github.com/govgg/govgg/optim"
 	"github.com/govgg/govgg/weights"
@@ -376,50 +376,13 @@ func loadTrainingState(path string) (*trainingState, error) {
 	return s, nil
 }
 
-// beforeRename, when set by a test, runs after the temporary file is complete and
-// before it replaces the target: an error there simulates a crash at that point.
-var beforeRename func(tmp string) error
-
 // writeAtomic writes path through write so that it holds either its old content or
-// the complete new one: temporary file in the same directory, fsync, rename.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+// the complete new one.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(path, write); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("train: saving %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("train: saving %s: %w", path, err)
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if beforeRename != nil {
-		if err = beforeRename(tmp.Name()); err != nil {
-			return err
-		}
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // Resume continues the run that wrote ckptPath: the model's parameters and batch-norm

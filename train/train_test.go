@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/govgg/govgg/internal/atomicfile"
 	"github.com/govgg/govgg/layers"
 	"github.com/govgg/govgg/optim"
 	"github.com/govgg/govgg/tensor"
@@ -227,11 +228,11 @@ func TestAtomicWriteSurvivesCrash(t *testing.T) {
 	require.NoError(t, writeAtomic(p, func(w io.Writer) error { _, err := io.WriteString(w, "old"); return err }))
 
 	crash := errors.New("killed")
-	beforeRename = func(string) error { return crash }
-	defer func() { beforeRename = nil }()
+	atomicfile.BeforeRename = func(string) error { return crash }
+	defer func() { atomicfile.BeforeRename = nil }()
 	err := writeAtomic(p, func(w io.Writer) error { _, err := io.WriteString(w, "new, longer content"); return err })
 	require.ErrorIs(t, err, crash)
-	beforeRename = nil
+	atomicfile.BeforeRename = nil
 
 	// A writer that fails half way does the same.
 	err = writeAtomic(p, func(w io.Writer) error {
