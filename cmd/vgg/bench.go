@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/govgg/govgg/asm"
@@ -55,8 +54,9 @@ func runBench(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "govgg %s benchmark: %s kernels, GOMAXPROCS %d, %d×%d input, median of %d\n\n",
 		what, asm.Impl(), runtime.GOMAXPROCS(0), *size, *size, *iters)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tparams(M)\tthreads\tbatch\tresolution\tms/step\timg/s\t")
+	// Fixed widths rather than a tabwriter: rows print as they are measured.
+	const row = "%-9s %9s %7s %5s %10s %9s %8s\n"
+	fmt.Fprintf(stdout, row, "model", "params(M)", "threads", "batch", "resolution", "ms/step", "img/s")
 	defer asm.SetThreads(asm.SetThreads(0))
 	for _, name := range parseList(*models) {
 		m, err := vgg.NewByName(name, opts...)
@@ -81,10 +81,8 @@ func runBench(args []string, stdout io.Writer) error {
 				if err != nil {
 					return fmt.Errorf("%s batch %d: %w", name, b, err)
 				}
-				fmt.Fprintf(tw, "%s\t%.2f\t%d\t%d\t%dx%d\t%.1f\t%.2f\t\n", name, float64(m.NumParams())/1e6, t, b, *size, *size, ms, float64(b)*1000/ms)
-				if err := tw.Flush(); err != nil {
-					return err
-				}
+				fmt.Fprintf(stdout, row, name, fmt.Sprintf("%.2f", float64(m.NumParams())/1e6), fmt.Sprint(t), fmt.Sprint(b),
+					fmt.Sprintf("%dx%d", *size, *size), fmt.Sprintf("%.1f", ms), fmt.Sprintf("%.2f", float64(b)*1000/ms))
 			}
 		}
 	}
