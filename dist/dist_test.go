@@ -220,6 +220,9 @@ func TestReducerOverlapsAndKeepsOrder(t *testing.T) {
 		if n := reduced.Load(); n != 3 {
 			return fmt.Errorf("rank %d: %d buckets reduced, want 3", c.Rank(), n)
 		}
+		if st := r.Stats(); st.Steps != 1 || st.Comm <= 0 || st.Exposed <= 0 {
+			return fmt.Errorf("rank %d: stats %+v after one step", c.Rank(), st)
+		}
 		for i, p := range ps {
 			for j, v := range p.Grad.Data() {
 				if want := float32(3*(i+1)) / 2; v != want {

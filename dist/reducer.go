@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/govgg/govgg/layers"
 	"github.com/govgg/govgg/tensor"
@@ -74,6 +75,35 @@ type Reducer struct {
 	running bool   // the step's bucket goroutine has started
 	done    chan error
 	misuse  error
+	stats   Stats
+}
+
+// Stats says how much time gradient reduction took and how much of it the training
+// step waited for: the rest ran while backward was still computing.
+type Stats struct {
+	Steps   int           // Reduce calls
+	Comm    time.Duration // all-reduces of every bucket, with their copies
+	Exposed time.Duration // time Reduce blocked the step
+}
+
+// Overlapped is the share of the reduction hidden behind the backward pass.
+func (s Stats) Overlapped() float64 {
+	if s.Comm <= 0 {
+		return 0
+	}
+	return max(0, 1-float64(s.Exposed)/float64(s.Comm))
+}
+
+func (s Stats) String() string {
+	return fmt.Sprintf("gradient all-reduce %.2fs over %d steps, %.2fs of it not overlapped with backward (%.0f%% hidden)",
+		s.Comm.Seconds(), s.Steps, s.Exposed.Seconds(), 100*s.Overlapped())
+}
+
+// Stats returns the reduction times so far.
+func (r *Reducer) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
 }
 
 type bucket struct {
@@ -197,9 +227,12 @@ func (r *Reducer) Reduce() error {
 	}
 	done := r.done
 	r.mu.Unlock()
+	start := time.Now()
 	err := <-done
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.stats.Steps++
+	r.stats.Exposed += time.Since(start)
 	err = errors.Join(r.misuse, err)
 	r.reset()
 	return err
@@ -226,7 +259,11 @@ func (r *Reducer) run(done chan<- error) {
 		}
 		r.mu.Unlock()
 		if err == nil {
+			start := time.Now()
 			err = r.reduceBucket(k)
+			r.mu.Lock()
+			r.stats.Comm += time.Since(start)
+			r.mu.Unlock()
 		}
 	}
 	done <- err

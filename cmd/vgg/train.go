@@ -145,6 +145,9 @@ func runTrain(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "; last epoch %s", res.Epochs[n-1].Val)
 	}
 	fmt.Fprintf(stdout, "\nCheckpoints and result.log are in %s\n", cfg.CkptSaveDir)
+	if comm != nil && comm.Size() > 1 {
+		fmt.Fprintf(stdout, "%d ranks: %v\n", comm.Size(), reducer.r.Stats())
+	}
 	return nil
 }
 
