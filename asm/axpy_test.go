@@ -14,9 +14,7 @@ import (
 // 32 Ki chunk), at start offsets 0–3, with sentinels around every slice, and is
 // compared element by element with a float64 reference of the documented loop.
 
-const updGuard = 19 // sentinel floats on each side of a slice
 
-var updSentinel = float32(math.Float32frombits(0x7f8dead1)) // a NaN payload no kernel produces
 
 func updSizes() []int {
 	s := make([]int, 0, 72)
@@ -38,40 +36,11 @@ type updCase struct {
 	tol float64 // relative tolerance: |got-want| ≤ tol·(1+|want|)
 }
 
-// guarded returns a slice of n floats at offset off inside a buffer padded with
-// sentinels, and the whole buffer.
-func guarded(n, off int) (s, all []float32) {
-	all = make([]float32, n+off+2*updGuard)
-	for i := range all {
-		all[i] = updSentinel
-	}
-	return all[updGuard+off : updGuard+off+n], all
-}
 
-func checkGuards(t *testing.T, what string, all []float32, n, off int) {
-	t.Helper()
-	for i, v := range all {
-		if (i < updGuard+off || i >= updGuard+off+n) && math.Float32bits(v) != math.Float32bits(updSentinel) {
-			t.Fatalf("%s: wrote outside the slice at buffer index %d (slice is [%d,%d))", what, i, updGuard+off, updGuard+off+n)
-		}
-	}
-}
 
-func updEachISA(t *testing.T, fn func(t *testing.T)) {
-	for _, isa := range asm.Supported() {
-		t.Run(isa.String(), func(t *testing.T) {
-			restore, err := asm.SetImpl(isa)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			fn(t)
-		})
-	}
-}
 
 func runUpdCase(t *testing.T, c updCase) {
-	updEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
 		for _, n := range updSizes() {
 			for off := 0; off < 4; off++ {
@@ -132,7 +101,7 @@ func runUpdSpecials(t *testing.T, c updCase, k int) {
 	want := make()
 	c.run(want)
 	restore()
-	updEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		got := make()
 		c.run(got)
 		for j := range got {
@@ -196,7 +165,7 @@ func TestScale(t *testing.T) {
 }
 
 func TestSumSquares(t *testing.T) {
-	updEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
 		for _, n := range append(updSizes(), 0) {
 			for off := 0; off < 4; off++ {

@@ -15,9 +15,7 @@ import (
 // float64 reference of the documented loop; NaN and ±Inf cases are compared with the
 // pure-Go twin.
 
-const ewGuard = 17
 
-var ewSentinel = math.Float32frombits(0x7fbeef01) // a NaN payload no kernel produces
 
 func ewSizes() []int {
 	s := make([]int, 0, 72)
@@ -27,36 +25,8 @@ func ewSizes() []int {
 	return append(s, 1000, 4099, 1<<16+7, 150001)
 }
 
-// ewBuf returns n floats at offset off inside a sentinel-padded buffer, and the buffer.
-func ewBuf(n, off int) (s, all []float32) {
-	all = make([]float32, n+off+2*ewGuard)
-	for i := range all {
-		all[i] = ewSentinel
-	}
-	return all[ewGuard+off : ewGuard+off+n], all
-}
 
-func ewCheckGuards(t *testing.T, what string, all []float32, n, off int) {
-	t.Helper()
-	for i, v := range all {
-		if (i < ewGuard+off || i >= ewGuard+off+n) && math.Float32bits(v) != math.Float32bits(ewSentinel) {
-			t.Fatalf("%s: wrote outside the slice at buffer index %d (slice is [%d,%d))", what, i, ewGuard+off, ewGuard+off+n)
-		}
-	}
-}
 
-func ewEachISA(t *testing.T, fn func(t *testing.T)) {
-	for _, isa := range asm.Supported() {
-		t.Run(isa.String(), func(t *testing.T) {
-			restore, err := asm.SetImpl(isa)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			fn(t)
-		})
-	}
-}
 
 func ewRand(r *rand.Rand, s []float32) {
 	for i := range s {
@@ -78,14 +48,14 @@ func ewClose(got float32, want float64, tol float64) bool {
 // ewElementwise checks a kernel that maps nin input slices to one output slice
 // elementwise (the output may be written in place over input 0 when inPlace).
 func ewElementwise(t *testing.T, name string, nin int, inPlace bool, run func(out []float32, in [][]float32), ref func(in []float64) float64, tol float64) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(7, uint64(nin)))
 		for _, n := range ewSizes() {
 			for off := 0; off < 4; off++ {
 				in := make([][]float32, nin)
 				alls := make([][]float32, nin)
 				for k := range in {
-					in[k], alls[k] = ewBuf(n, off)
+					in[k], alls[k] = guarded(n, off)
 					ewRand(r, in[k])
 				}
 				in64 := make([][]float64, nin)
@@ -97,7 +67,7 @@ func ewElementwise(t *testing.T, name string, nin int, inPlace bool, run func(ou
 				}
 				out, outAll := in[0], alls[0]
 				if !inPlace {
-					out, outAll = ewBuf(n, (off+1)%4)
+					out, outAll = guarded(n, (off+1)%4)
 				}
 				run(out, in)
 				what := fmt.Sprintf("%s n=%d off=%d", name, n, off)
@@ -111,11 +81,11 @@ func ewElementwise(t *testing.T, name string, nin int, inPlace bool, run func(ou
 					}
 				}
 				if inPlace {
-					ewCheckGuards(t, what, outAll, n, off)
+					checkGuards(t, what, outAll, n, off)
 				} else {
-					ewCheckGuards(t, what, outAll, n, (off+1)%4)
+					checkGuards(t, what, outAll, n, (off+1)%4)
 					for k := range alls {
-						ewCheckGuards(t, what+" input", alls[k], n, off)
+						checkGuards(t, what+" input", alls[k], n, off)
 					}
 				}
 			}
@@ -144,7 +114,7 @@ func ewSpecials(t *testing.T, name string, nin int, run func(out []float32, in [
 	want, win := mk()
 	run(want, win)
 	restore()
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		got, in := mk()
 		run(got, in)
 		for i := range got {
@@ -165,7 +135,7 @@ func TestReLUKernel(t *testing.T) {
 }
 
 func TestReLUNaN(t *testing.T) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		for n := 1; n <= 40; n++ {
 			x := make([]float32, n)
 			x[n-1] = float32(math.NaN())
@@ -210,10 +180,10 @@ func TestAddBiasKernel(t *testing.T) {
 }
 
 func TestAddBiasPlanes(t *testing.T) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		const hw = 37
 		b := []float32{1, -2, 3}
-		x, all := ewBuf(len(b)*hw, 1)
+		x, all := guarded(len(b)*hw, 1)
 		for i := range x {
 			x[i] = float32(i % 5)
 		}
@@ -223,7 +193,7 @@ func TestAddBiasPlanes(t *testing.T) {
 				t.Fatalf("x[%d] = %g, want %g", i, v, want)
 			}
 		}
-		ewCheckGuards(t, "AddBias planes", all, len(b)*hw, 1)
+		checkGuards(t, "AddBias planes", all, len(b)*hw, 1)
 	})
 }
 
@@ -244,12 +214,12 @@ func TestAxpByCKernel(t *testing.T) {
 }
 
 func TestSumSqSumDotKernels(t *testing.T) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 6))
 		for _, n := range append([]int{0}, ewSizes()...) {
 			for off := 0; off < 4; off++ {
-				x, _ := ewBuf(n, off)
-				dy, _ := ewBuf(n, 3-off)
+				x, _ := guarded(n, off)
+				dy, _ := guarded(n, 3-off)
 				ewRand(r, x)
 				ewRand(r, dy)
 				for i := range x {
@@ -276,7 +246,7 @@ func TestSumSqSumDotKernels(t *testing.T) {
 }
 
 func TestSumSqNaNInf(t *testing.T) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		for n := 1; n <= 40; n++ {
 			x := make([]float32, n)
 			x[n-1] = float32(math.NaN())
@@ -326,24 +296,24 @@ func poolShapes() [][2]int {
 }
 
 func TestMaxPool2x2Kernel(t *testing.T) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(11, 12))
 		for _, hw := range poolShapes() {
 			h, w := hw[0], hw[1]
 			for off := 0; off < 4; off++ {
 				n := (h / 2) * (w / 2)
-				x, xall := ewBuf(h*w, off)
+				x, xall := guarded(h*w, off)
 				ewRand(r, x)
 				// Ties: some windows hold repeated values.
 				for i := 0; i+1 < len(x); i += 7 {
 					x[i+1] = x[i]
 				}
-				y, yall := ewBuf(n, 3-off)
-				idxAll := make([]int32, n+2*ewGuard)
+				y, yall := guarded(n, 3-off)
+				idxAll := make([]int32, n+2*guardLen)
 				for i := range idxAll {
 					idxAll[i] = -7
 				}
-				idx := idxAll[ewGuard : ewGuard+n]
+				idx := idxAll[guardLen : guardLen+n]
 				asm.MaxPool2x2(y, idx, x, h, w)
 				wy, widx := refMaxPool2x2(x, h, w)
 				for i := range wy {
@@ -352,10 +322,10 @@ func TestMaxPool2x2Kernel(t *testing.T) {
 					}
 				}
 				what := fmt.Sprintf("MaxPool2x2 %d×%d off=%d", h, w, off)
-				ewCheckGuards(t, what, yall, n, 3-off)
-				ewCheckGuards(t, what+" input", xall, h*w, off)
+				checkGuards(t, what, yall, n, 3-off)
+				checkGuards(t, what+" input", xall, h*w, off)
 				for i, v := range idxAll {
-					if (i < ewGuard || i >= ewGuard+n) && v != -7 {
+					if (i < guardLen || i >= guardLen+n) && v != -7 {
 						t.Fatalf("%s: index written outside the slice at %d", what, i)
 					}
 				}
@@ -365,7 +335,7 @@ func TestMaxPool2x2Kernel(t *testing.T) {
 }
 
 func TestMaxPool2x2NaN(t *testing.T) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		const h, w = 4, 70
 		nan := float32(math.NaN())
 		for pos := 0; pos < h*w; pos += 3 {
@@ -390,7 +360,7 @@ func TestMaxPool2x2NaN(t *testing.T) {
 }
 
 func TestMaxPool2x2BackwardKernel(t *testing.T) {
-	ewEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(13, 14))
 		for _, hw := range poolShapes() {
 			h, w := hw[0], hw[1]
@@ -399,9 +369,9 @@ func TestMaxPool2x2BackwardKernel(t *testing.T) {
 			ewRand(r, x)
 			_, idx := refMaxPool2x2(x, h, w)
 			for off := 0; off < 4; off++ {
-				dy, _ := ewBuf(n, off)
+				dy, _ := guarded(n, off)
 				ewRand(r, dy)
-				dx, dxall := ewBuf(h*w, 3-off)
+				dx, dxall := guarded(h*w, 3-off)
 				asm.MaxPool2x2Backward(dx, idx, dy, h, w)
 				want := make([]float32, h*w)
 				for o, k := range idx {
@@ -412,7 +382,7 @@ func TestMaxPool2x2BackwardKernel(t *testing.T) {
 						t.Fatalf("%d×%d off=%d: dx[%d] = %g, want %g", h, w, off, i, dx[i], want[i])
 					}
 				}
-				ewCheckGuards(t, fmt.Sprintf("MaxPool2x2Backward %d×%d off=%d", h, w, off), dxall, h*w, 3-off)
+				checkGuards(t, fmt.Sprintf("MaxPool2x2Backward %d×%d off=%d", h, w, off), dxall, h*w, 3-off)
 			}
 		}
 	})

@@ -10,19 +10,6 @@ import (
 	"github.com/govgg/govgg/asm"
 )
 
-// gemmEachISA runs f with every path this CPU supports switched on.
-func gemmEachISA(t *testing.T, f func(t *testing.T)) {
-	for _, isa := range asm.Supported() {
-		t.Run(isa.String(), func(t *testing.T) {
-			restore, err := asm.SetImpl(isa)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			f(t)
-		})
-	}
-}
 
 const gemmGuard = float32(-12345.5)
 
@@ -145,7 +132,7 @@ func (g *gemmCase) run(t *testing.T) {
 }
 
 func TestSgemmSizes(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		step := 1
 		if testing.Short() { // -race -short: every third size
@@ -170,7 +157,7 @@ func TestSgemmLarge(t *testing.T) {
 	if testing.Short() {
 		sizes = sizes[:1]
 	}
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		for i, s := range sizes {
 			g := newGemmCase(rng, i%2 == 1, i >= 2, s[0], s[1], s[2], 3, 1, 0.5, 1.5)
@@ -181,7 +168,7 @@ func TestSgemmLarge(t *testing.T) {
 }
 
 func TestSgemmAlphaBeta(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for _, ab := range [][2]float32{{1, 1}, {2, 0}, {-0.5, 1}, {1, -2}, {0, 0.5}, {0.25, -0.75}} {
 			for _, s := range [][3]int{{13, 33, 17}, {24, 64, 400}, {5, 7, 1}} {
@@ -194,7 +181,7 @@ func TestSgemmAlphaBeta(t *testing.T) {
 }
 
 func TestSgemmKZero(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 8))
 		for _, beta := range []float32{0, 2} {
 			g := newGemmCase(rng, false, false, 5, 9, 0, 1, 0, 1, beta)
@@ -205,7 +192,7 @@ func TestSgemmKZero(t *testing.T) {
 }
 
 func TestSgemmBetaZeroIgnoresNaN(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 10))
 		for _, s := range [][3]int{{1, 1, 1}, {13, 35, 20}, {30, 70, 500}} {
 			g := newGemmCase(rng, false, false, s[0], s[1], s[2], 1, 0, 1, 0)
@@ -221,7 +208,7 @@ func TestSgemmBetaZeroIgnoresNaN(t *testing.T) {
 }
 
 func TestSgemmNaNInfPropagate(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		for _, tr := range [][2]bool{{false, false}, {true, true}, {false, true}} {
 			m, n, k := 29, 45, 700
@@ -311,7 +298,7 @@ func (s gemmFuncB) PackB(dst []float32, k0, kc, j0, nc, nr int) {
 }
 
 func TestPackedACustomSource(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(13, 14))
 		for _, s := range [][3]int{{7, 9, 5}, {64, 200, 576}, {13, 70, 1200}, {300, 150, 2000}} {
 			g := newGemmCase(rng, false, false, s[0], s[1], s[2], 1, 2, 1.5, 0.5)
@@ -341,7 +328,7 @@ func TestPackedAAcrossISASwitch(t *testing.T) {
 }
 
 func TestSgemmThreadsDeterministic(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(17, 18))
 		shapes := [][3]int{{300, 700, 900}, {512, 196, 1000}, {64, 3000, 100}}
 		for _, s := range shapes {
@@ -363,7 +350,7 @@ func TestSgemmThreadsDeterministic(t *testing.T) {
 }
 
 func TestPackedAGemmNoAllocs(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(19, 20))
 		g := newGemmCase(rng, false, false, 128, 784, 576, 0, 0, 1, 0)
 		pa := asm.PackA(false, g.m, g.k, g.a, g.lda)
@@ -415,7 +402,7 @@ func ExamplePackedA() {
 }
 
 func TestSgemmNoAllocs(t *testing.T) {
-	gemmEachISA(t, func(t *testing.T) {
+	eachISA(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(21, 22))
 		for _, s := range []struct {
 			transB  bool
