@@ -14,8 +14,6 @@ import (
 // 32 Ki chunk), at start offsets 0–3, with sentinels around every slice, and is
 // compared element by element with a float64 reference of the documented loop.
 
-
-
 func updSizes() []int {
 	s := make([]int, 0, 72)
 	for n := 1; n <= 67; n++ {
@@ -35,9 +33,6 @@ type updCase struct {
 	ref func(in []float64) []float64
 	tol float64 // relative tolerance: |got-want| ≤ tol·(1+|want|)
 }
-
-
-
 
 func runUpdCase(t *testing.T, c updCase) {
 	eachISA(t, func(t *testing.T) {

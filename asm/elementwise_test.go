@@ -15,8 +15,6 @@ import (
 // float64 reference of the documented loop; NaN and ±Inf cases are compared with the
 // pure-Go twin.
 
-
-
 func ewSizes() []int {
 	s := make([]int, 0, 72)
 	for n := 1; n <= 67; n++ {
@@ -24,9 +22,6 @@ func ewSizes() []int {
 	}
 	return append(s, 1000, 4099, 1<<16+7, 150001)
 }
-
-
-
 
 func ewRand(r *rand.Rand, s []float32) {
 	for i := range s {

@@ -10,7 +10,6 @@ import (
 	"github.com/govgg/govgg/asm"
 )
 
-
 const gemmGuard = float32(-12345.5)
 
 // gemmCase is one Sgemm problem with its operands stored at an offset (unaligned
