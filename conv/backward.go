@@ -205,4 +205,3 @@ func validRange(ix, n, stride, w int) (lo, hi int) {
 	}
 	return lo, max(hi, lo)
 }
-
