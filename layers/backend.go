@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/govgg/govgg/conv"
+	"github.com/govgg/govgg/tensor"
 )
 
 // Backend computes the heavy operations that layers delegate: convolution, matrix
@@ -16,11 +17,13 @@ import (
 // float32 slices in NCHW order.
 //
 // The operations come in groups, one optional interface each (ConvBackend,
-// GemmBackend, ActivationBackend, PoolBackend, BatchNormBackend, SoftmaxBackend,
-// DropoutBackend). A backend implements the groups it accelerates; for every other
-// group the layers use the CPU backend. Inside a group it implements, a backend may
-// still hand individual calls (a shape it does not support) to CPU(), which
-// implements every group.
+// GemmBackend, LinearBackend, ActivationBackend, PoolBackend, BatchNormBackend,
+// SoftmaxBackend, DropoutBackend). A backend implements the groups it
+// accelerates; for every other group the layers use the CPU backend (Linear
+// layers use the backend's GemmBackend when it lacks LinearBackend). Inside a
+// group it implements, a backend may still hand individual calls (a shape it does
+// not support) to CPU(), which implements every group. A backend that keeps data
+// in memory of its own also implements HostSync.
 //
 // Selecting a backend: the CPU backend is the default. Another backend (the Ascend
 // one in package npu, built with -tags ascend) registers itself under a name with
@@ -116,6 +119,90 @@ type SoftmaxBackend interface {
 	// one-hot labels (labels non-nil) or the rows×classes probabilities soft, and
 	// writes dL/dlogits = (softmax − q)/rows into grad.
 	SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft []float32, rows, classes int, smoothing float32) (float64, error)
+}
+
+// LinearBackend computes a Linear layer whole, bias included, so that a backend
+// with its own memory keeps the operands there. A backend without it computes
+// Linear layers through its GemmBackend, with the bias added and its gradient
+// summed on the host.
+type LinearBackend interface {
+	// LinearForward sets y = x·wᵀ + bias, row by row, for x rows×in, w out×in,
+	// bias out (nil: none) and y rows×out.
+	LinearForward(y, x, w, bias []float32, rows, in, out int) error
+	// LinearBackward overwrites dw = dyᵀ·x (out×in), db = Σ_rows dy (out; skipped
+	// when nil) and dx = dy·w (rows×in; skipped when nil).
+	LinearBackward(dw, db, dx, dy, x, w []float32, rows, in, out int) error
+}
+
+// HostSync is implemented by a backend that keeps data in memory of its own (the
+// Ascend backend keeps activations, gradients and parameters on the NPU): the
+// result of one of its operations may exist only there, and a buffer the host
+// changed must be sent again. Layers call it exactly where their own host code
+// touches a buffer that a backend operation reads or writes:
+//
+//   - ToHost before host code reads a buffer that an operation may have written:
+//     the parameter gradients at the end of Backward (an optimizer reads them),
+//     batch norm's batch statistics (the running update), AdaptiveAvgPool2d's
+//     input and gradient, Linear's output gradient when its bias gradient is
+//     summed on the host, and, through the package function ToHost, a model's
+//     output.
+//   - HostWrote after host code wrote a buffer that an operation will read:
+//     parameters before the first Forward, after every Backward (an optimizer
+//     step follows, as for Conv2d's weights) and after ParamsChanged; batch
+//     norm's evaluation statistics; AdaptiveAvgPool2d's output and input
+//     gradient; Linear's output when the host writes the bias into it.
+//
+// Everything else stays in the backend's memory between layers. A backend
+// without HostSync (the CPU) works on the host buffers themselves. Code outside
+// the layers follows the same rule: read a layer's output or gradient only after
+// ToHost (vgg.Model.Forward does it for the logits), and announce host writes to a
+// buffer the layers hand to the backend with HostWrote (a layer's ParamsChanged
+// does it for its parameters).
+type HostSync interface {
+	// ToHost makes the host copy of buf current.
+	ToHost(buf []float32) error
+	// HostWrote says that the host wrote the whole of buf, so the backend's copy
+	// is stale and is refreshed before its next use. It also promises that every
+	// later host write of buf will be announced the same way, so the backend
+	// may keep using its copy until then.
+	HostWrote(buf []float32)
+}
+
+// ToHost makes the host copy of t current for reading, where t is an output of
+// l or of a layer inside it (a Sequential's children are asked in turn). It
+// does nothing on backends without HostSync, such as the CPU.
+func ToHost(l Layer, t *tensor.Tensor) error {
+	if t == nil {
+		return nil
+	}
+	var last Backend
+	return eachBackend(l, &last, func(hs HostSync) error { return hs.ToHost(t.Data()) })
+}
+
+// eachBackend calls fn with the HostSync of every backend that l and its
+// descendants compute with, skipping a backend equal to the previous one.
+func eachBackend(l Layer, last *Backend, fn func(HostSync) error) error {
+	if s, ok := l.(*Sequential); ok {
+		for _, c := range s.layers {
+			if err := eachBackend(c, last, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	r, ok := l.(interface{ backend() Backend })
+	if !ok {
+		return nil
+	}
+	be := r.backend()
+	if *last != nil && be == *last {
+		return nil
+	}
+	*last = be
+	if hs, ok := be.(HostSync); ok {
+		return fn(hs)
+	}
+	return nil
 }
 
 // DropoutBackend computes dropout.
@@ -257,6 +344,21 @@ func (r *backendRef) softmax() SoftmaxBackend {
 		return b
 	}
 	return cpuBackend{}
+}
+
+// toHost makes buf current on the host (see HostSync).
+func (r *backendRef) toHost(buf []float32) error {
+	if hs, ok := r.backend().(HostSync); ok && len(buf) > 0 {
+		return hs.ToHost(buf)
+	}
+	return nil
+}
+
+// hostWrote tells the backend that the host wrote buf (see HostSync).
+func (r *backendRef) hostWrote(buf []float32) {
+	if hs, ok := r.backend().(HostSync); ok && len(buf) > 0 {
+		hs.HostWrote(buf)
+	}
 }
 
 func (r *backendRef) dropout() DropoutBackend {

@@ -110,3 +110,68 @@ func TestCPUBackendErrors(t *testing.T) {
 		t.Errorf("error text %q", err)
 	}
 }
+
+// syncCounter is the CPU backend plus HostSync, recording which buffers the layers
+// bring to the host and announce as written.
+type syncCounter struct {
+	cpuBackend
+	toHost, wrote map[*float32]int
+}
+
+func (b *syncCounter) Name() string { return "sync-counter" }
+
+func (b *syncCounter) ToHost(buf []float32) error { b.toHost[&buf[0]]++; return nil }
+
+func (b *syncCounter) HostWrote(buf []float32) { b.wrote[&buf[0]]++ }
+
+// TestHostSyncCalls: a training step brings every gradient to the host once and
+// announces every parameter that the backend reads (Linear, BatchNorm2d; Conv2d
+// re-sends its weights through SetWeights) once, before the next Forward; ToHost
+// reaches the backend of a Sequential's children.
+func TestHostSyncCalls(t *testing.T) {
+	c, err := NewConv2d(2, 3, 3, 1, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bn, lin := NewBatchNorm2d(3), NewLinear(3*2*2, 4, true)
+	net := NewSequential(c, bn, NewReLU(), NewMaxPool2d(2, 2), NewFlatten(), lin)
+	be := &syncCounter{toHost: map[*float32]int{}, wrote: map[*float32]int{}}
+	net.SetBackend(be)
+	net.SetTraining(true)
+	x := tensor.New(2, 2, 4, 4)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%7) - 3
+	}
+	for step := 1; step <= 2; step++ {
+		clear(be.toHost)
+		clear(be.wrote)
+		y, err := net.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ToHost(net, y); err != nil {
+			t.Fatal(err)
+		}
+		if be.toHost[&y.Data()[0]] != 1 {
+			t.Errorf("step %d: ToHost(net, logits) did not reach the backend", step)
+		}
+		if _, err := net.Backward(y); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range net.Params() {
+			if n := be.toHost[&p.Grad.Data()[0]]; n != 1 {
+				t.Errorf("step %d: gradient of %s brought to the host %d times, want 1", step, p.Name, n)
+			}
+			want := 1
+			if strings.HasPrefix(p.Name, "0.") {
+				want = 0 // the conv's weights go through SetWeights
+			}
+			if n := be.wrote[&p.Value.Data()[0]]; n != want {
+				t.Errorf("step %d: %s announced %d times, want %d", step, p.Name, n, want)
+			}
+		}
+		if be.toHost[&bn.mean[0]] != 1 || be.toHost[&bn.variance[0]] != 1 {
+			t.Errorf("step %d: batch statistics not brought to the host for the running update", step)
+		}
+	}
+}

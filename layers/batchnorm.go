@@ -28,6 +28,10 @@ type BatchNorm2d struct {
 	// scale γ/√(var + eps) of the evaluation pass.
 	mean, invStd, variance, scale []float32
 	batchStats                    bool
+	// paramsStale: the host may have written γ and β since the backend paramsBE
+	// was last told (see HostSync).
+	paramsStale bool
+	paramsBE    Backend
 	// foldedInto: a Sequential in evaluation mode folded this batch norm into
 	// that preceding Conv2d, so Forward passes its input through.
 	foldedInto *Conv2d
@@ -43,7 +47,7 @@ func NewBatchNorm2d(c int) *BatchNorm2d {
 	c = max(c, 0)
 	l := &BatchNorm2d{c: c, eps: 1e-5, momentum: 0.1,
 		mean: make([]float32, c), invStd: make([]float32, c), variance: make([]float32, c),
-		scale: make([]float32, c)}
+		scale: make([]float32, c), paramsStale: true}
 	l.weight = newParam("weight", c)
 	l.bias = newParam("bias", c)
 	l.runMean = &Param{Name: "running_mean", Value: tensor.New(c)}
@@ -69,8 +73,10 @@ func (l *BatchNorm2d) Buffers() []*Param { return []*Param{l.runMean, l.runVar, 
 func (l *BatchNorm2d) SetTraining(on bool) { l.training = on }
 
 // ParamsChanged tells the Conv2d this batch norm is folded into, if any, to fold
-// the new values; otherwise the parameters are read on every Forward anyway.
+// the new values, and a backend with memory of its own (HostSync) to take γ and β
+// again; the CPU reads them in place on every Forward.
 func (l *BatchNorm2d) ParamsChanged() {
+	l.paramsStale = true
 	if l.foldedInto != nil {
 		l.foldedInto.ParamsChanged()
 	}
@@ -100,6 +106,11 @@ func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	l.y = tensor.Ensure(l.out, s...)
 	l.out = l.y
+	if be := l.backend(); l.paramsStale || be != l.paramsBE {
+		l.hostWrote(l.weight.Value.Data())
+		l.hostWrote(l.bias.Value.Data())
+		l.paramsStale, l.paramsBE = false, be
+	}
 	be := l.batchNorm()
 	if l.training {
 		if n*hw < 2 {
@@ -107,6 +118,13 @@ func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		}
 		if err := be.BatchNormTrain(l.y.Data(), l.mean, l.invStd, l.variance, x.Data(),
 			l.weight.Value.Data(), l.bias.Value.Data(), n, l.c, hw, l.eps); err != nil {
+			return nil, fmt.Errorf("layers: %s: %w", l, err)
+		}
+		// The running update reads the batch statistics on the host.
+		if err := l.toHost(l.mean); err != nil {
+			return nil, fmt.Errorf("layers: %s: %w", l, err)
+		}
+		if err := l.toHost(l.variance); err != nil {
 			return nil, fmt.Errorf("layers: %s: %w", l, err)
 		}
 		m := l.momentum
@@ -126,6 +144,11 @@ func (l *BatchNorm2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 			l.mean[c], l.invStd[c] = rm[c], float32(is)
 			l.scale[c] = float32(float64(g[c]) * is)
 		}
+		// Backward reads mean and invStd on the backend, which may hold the
+		// batch statistics of an earlier training-mode Forward.
+		l.hostWrote(l.mean)
+		l.hostWrote(l.invStd)
+		l.hostWrote(l.scale)
 		if err := be.ChannelAffine(l.y.Data(), x.Data(), l.mean, l.scale, b, n, l.c, hw); err != nil {
 			return nil, fmt.Errorf("layers: %s: %w", l, err)
 		}
@@ -151,5 +174,13 @@ func (l *BatchNorm2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		dy.Data(), l.x.Data(), l.weight.Value.Data(), l.mean, l.invStd, s[0], l.c, s[2]*s[3], l.batchStats); err != nil {
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
+	// An optimizer reads the gradients on the host and then changes γ and β.
+	if err := l.toHost(l.weight.Grad.Data()); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
+	if err := l.toHost(l.bias.Grad.Data()); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
+	l.paramsStale = true
 	return l.dx, nil
 }

@@ -49,3 +49,33 @@ func BenchmarkLinearFC6Batch1(b *testing.B) {
 func BenchmarkLinearFC6Batch8(b *testing.B) {
 	benchLayer(b, NewLinear(25088, 4096, true), []int{8, 25088}, false)
 }
+
+// A small VGG-style network's training step (forward, loss, backward): the
+// per-layer overheads (backend dispatch, host-sync hooks) on the CPU path.
+func BenchmarkSmallNetTrainStep(b *testing.B) {
+	c1, _ := NewConv2d(3, 16, 3, 1, 1, true)
+	c2, _ := NewConv2d(16, 32, 3, 1, 1, true)
+	net := NewSequential(c1, NewBatchNorm2d(16), NewReLU(), NewMaxPool2d(2, 2),
+		c2, NewReLU(), NewMaxPool2d(2, 2), NewFlatten(),
+		NewLinear(32*8*8, 64, true), NewReLU(), NewDropout(0.5, 1), NewLinear(64, 10, true))
+	net.SetTraining(true)
+	ce, _ := NewCrossEntropy(0.1)
+	x := tensor.New(8, 3, 32, 32)
+	for i := range x.Data() {
+		x.Data()[i] = float32(i%23) - 11
+	}
+	labels := []int{0, 1, 2, 3, 4, 5, 6, 7}
+	for b.Loop() {
+		y, err := net.Forward(x)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, g, err := ce.Forward(y, labels)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := net.Backward(g); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -182,12 +182,21 @@ func (l *Conv2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	// An optimizer step is about to change the weights.
 	l.stale = true
+	if l.needDX {
+		l.dx = tensor.Ensure(l.dx, l.x.Shape()...)
+		if err := l.op.BackwardData(l.dx.Data(), dy.Data(), n); err != nil {
+			return nil, fmt.Errorf("layers: %s: %w", l, err)
+		}
+	}
+	// The optimizer reads the gradients on the host.
+	if err := l.toHost(l.weight.Grad.Data()); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
+	if err := l.toHost(db); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
 	if !l.needDX {
 		return nil, nil
-	}
-	l.dx = tensor.Ensure(l.dx, l.x.Shape()...)
-	if err := l.op.BackwardData(l.dx.Data(), dy.Data(), n); err != nil {
-		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
 	return l.dx, nil
 }

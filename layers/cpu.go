@@ -20,6 +20,22 @@ func (cpuBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	return asm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// ToHost does nothing: the CPU computes on the host buffers themselves.
+func (cpuBackend) ToHost([]float32) error { return nil }
+
+// HostWrote does nothing.
+func (cpuBackend) HostWrote([]float32) {}
+
+// LinearForward fills y with the bias and accumulates x·wᵀ with the SGEMM.
+func (c cpuBackend) LinearForward(y, x, w, bias []float32, rows, in, out int) error {
+	return gemmLinearForward(c, nil, y, x, w, bias, rows, in, out)
+}
+
+// LinearBackward runs two SGEMMs and sums db over the rows.
+func (c cpuBackend) LinearBackward(dw, db, dx, dy, x, w []float32, rows, in, out int) error {
+	return gemmLinearBackward(c, nil, dw, db, dx, dy, x, w, rows, in, out)
+}
+
 func (cpuBackend) ReLU(y, x []float32) error {
 	if err := short("ReLU", len(x), "y", len(y)); err != nil {
 		return err

@@ -14,14 +14,18 @@ type Linear struct {
 	in, out      int
 	weight, bias *Param
 	needDX       bool
-	outShape     []int
-	x, y, dx     *tensor.Tensor
+	// paramsStale: the host may have written the parameters since the backend
+	// paramsBE was last told (see HostSync).
+	paramsStale bool
+	paramsBE    Backend
+	outShape    []int
+	x, y, dx    *tensor.Tensor
 }
 
 // NewLinear returns a linear layer from in to out features, initialized like
 // PyTorch (U(±1/√in)). Non-positive sizes are reported by Forward and OutShape.
 func NewLinear(in, out int, bias bool) *Linear {
-	l := &Linear{in: in, out: out, needDX: true}
+	l := &Linear{in: in, out: out, needDX: true, paramsStale: true}
 	l.weight = newParam("weight", max(out, 0), max(in, 0))
 	if bias {
 		l.bias = newParam("bias", max(out, 0))
@@ -44,8 +48,9 @@ func (l *Linear) Buffers() []*Param { return nil }
 // SetTraining does nothing.
 func (l *Linear) SetTraining(bool) {}
 
-// ParamsChanged does nothing: the weights are read in place on every call.
-func (l *Linear) ParamsChanged() {}
+// ParamsChanged tells a backend with memory of its own (HostSync) to send the
+// parameters again; the CPU reads them in place on every call.
+func (l *Linear) ParamsChanged() { l.paramsStale = true }
 
 // SetNeedInputGrad turns the computation of dL/dx in Backward on or off.
 func (l *Linear) SetNeedInputGrad(need bool) { l.needDX = need }
@@ -83,21 +88,27 @@ func (l *Linear) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	l.outShape[len(s)-1] = l.out
 	l.y = tensor.Ensure(l.y, l.outShape...)
 	rows := x.Len() / l.in
-	y := l.y.Data()
-	beta := float32(0)
-	if l.bias != nil {
-		b := l.bias.Value.Data()
-		for r := 0; r < rows; r++ {
-			copy(y[r*l.out:(r+1)*l.out], b)
+	be := l.backend()
+	if l.paramsStale || be != l.paramsBE {
+		// The parameters changed on the host (or this backend never saw them).
+		l.hostWrote(l.weight.Value.Data())
+		if l.bias != nil {
+			l.hostWrote(l.bias.Value.Data())
 		}
-		beta = 1
+		l.paramsStale, l.paramsBE = false, be
 	}
-	if err := l.gemm().Sgemm(false, true, rows, l.out, l.in, 1, x.Data(), l.in,
-		l.weight.Value.Data(), l.in, beta, y, l.out); err != nil {
+	if err := linearForward(be, l.y.Data(), x.Data(), l.weight.Value.Data(), l.biasData(), rows, l.in, l.out); err != nil {
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
 	l.x = x
 	return l.y, nil
+}
+
+func (l *Linear) biasData() []float32 {
+	if l.bias == nil {
+		return nil
+	}
+	return l.bias.Value.Data()
 }
 
 // Backward overwrites dW = dyᵀ·x and db = Σ_rows dy and returns dX = dy·W (nil after
@@ -107,29 +118,98 @@ func (l *Linear) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	rows := l.x.Len() / l.in
-	g := l.gemm()
-	if err := g.Sgemm(true, false, l.out, l.in, rows, 1, dy.Data(), l.out,
-		l.x.Data(), l.in, 0, l.weight.Grad.Data(), l.in); err != nil {
+	var db, dx []float32
+	if l.bias != nil {
+		db = l.bias.Grad.Data()
+	}
+	if l.needDX {
+		l.dx = tensor.Ensure(l.dx, l.x.Shape()...)
+		dx = l.dx.Data()
+	}
+	if err := linearBackward(l.backend(), l.weight.Grad.Data(), db, dx, dy.Data(), l.x.Data(),
+		l.weight.Value.Data(), rows, l.in, l.out); err != nil {
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
-	if l.bias != nil {
-		db, d := l.bias.Grad.Data(), dy.Data()
-		copy(db, d[:l.out])
+	// An optimizer reads the gradients on the host and then changes the weights.
+	if err := l.toHost(l.weight.Grad.Data()); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
+	if err := l.toHost(db); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
+	l.paramsStale = true
+	if !l.needDX {
+		return nil, nil
+	}
+	return l.dx, nil
+}
+
+// linearForward computes y = x·wᵀ + bias with be's LinearBackend, or else with its
+// GemmBackend (the CPU's if it has none).
+func linearForward(be Backend, y, x, w, bias []float32, rows, in, out int) error {
+	if lb, ok := be.(LinearBackend); ok {
+		return lb.LinearForward(y, x, w, bias, rows, in, out)
+	}
+	g, ok := be.(GemmBackend)
+	if !ok {
+		g = cpuBackend{}
+	}
+	hs, _ := be.(HostSync)
+	return gemmLinearForward(g, hs, y, x, w, bias, rows, in, out)
+}
+
+// linearBackward is LinearBackward with be's LinearBackend or else its GemmBackend.
+func linearBackward(be Backend, dw, db, dx, dy, x, w []float32, rows, in, out int) error {
+	if lb, ok := be.(LinearBackend); ok {
+		return lb.LinearBackward(dw, db, dx, dy, x, w, rows, in, out)
+	}
+	g, ok := be.(GemmBackend)
+	if !ok {
+		g = cpuBackend{}
+	}
+	hs, _ := be.(HostSync)
+	return gemmLinearBackward(g, hs, dw, db, dx, dy, x, w, rows, in, out)
+}
+
+// gemmLinearForward writes the bias into every row of y on the host and
+// accumulates x·wᵀ into it with g (hs, if any, is told about the host write).
+func gemmLinearForward(g GemmBackend, hs HostSync, y, x, w, bias []float32, rows, in, out int) error {
+	beta := float32(0)
+	if bias != nil {
+		for r := 0; r < rows; r++ {
+			copy(y[r*out:(r+1)*out], bias)
+		}
+		if hs != nil {
+			hs.HostWrote(y)
+		}
+		beta = 1
+	}
+	return g.Sgemm(false, true, rows, out, in, 1, x, in, w, in, beta, y, out)
+}
+
+// gemmLinearBackward computes dw and dx with g and sums db on the host (hs, if
+// any, brings dy there first).
+func gemmLinearBackward(g GemmBackend, hs HostSync, dw, db, dx, dy, x, w []float32, rows, in, out int) error {
+	if err := g.Sgemm(true, false, out, in, rows, 1, dy, out, x, in, 0, dw, in); err != nil {
+		return err
+	}
+	if db != nil {
+		if hs != nil {
+			if err := hs.ToHost(dy); err != nil {
+				return err
+			}
+		}
+		copy(db, dy[:out])
 		for r := 1; r < rows; r++ {
-			for j, v := range d[r*l.out : (r+1)*l.out] {
+			for j, v := range dy[r*out : (r+1)*out] {
 				db[j] += v
 			}
 		}
 	}
-	if !l.needDX {
-		return nil, nil
+	if dx == nil {
+		return nil
 	}
-	l.dx = tensor.Ensure(l.dx, l.x.Shape()...)
-	if err := g.Sgemm(false, false, rows, l.in, l.out, 1, dy.Data(), l.out,
-		l.weight.Value.Data(), l.in, 0, l.dx.Data(), l.in); err != nil {
-		return nil, fmt.Errorf("layers: %s: %w", l, err)
-	}
-	return l.dx, nil
+	return g.Sgemm(false, false, rows, in, out, 1, dy, out, w, in, 0, dx, in)
 }
 
 // Flatten reshapes N×d1×d2×… to N×(d1·d2·…) (PyTorch's nn.Flatten, start_dim 1). It

@@ -100,8 +100,11 @@ func (l *MaxPool2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 // AdaptiveAvgPool2d averages an H×W input down to a fixed oh×ow output with
 // PyTorch's windows: output row i covers input rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉−1.
 // When the input already has the output size (VGG at 224×224: 7×7 → 7×7) it is
-// the identity and returns its input unchanged.
+// the identity and returns its input unchanged. It computes on the host whatever
+// its backend; a backend with memory of its own (HostSync) is asked for the input
+// and told about the output.
 type AdaptiveAvgPool2d struct {
+	backendRef
 	oh, ow   int
 	identity bool
 	out      *tensor.Tensor // own output buffer
@@ -128,9 +131,6 @@ func (l *AdaptiveAvgPool2d) SetTraining(bool) {}
 
 // ParamsChanged does nothing.
 func (l *AdaptiveAvgPool2d) ParamsChanged() {}
-
-// SetBackend does nothing: the pooling is cheap and always runs on the CPU.
-func (l *AdaptiveAvgPool2d) SetBackend(Backend) {}
 
 // OutShape returns N×C×oh×ow.
 func (l *AdaptiveAvgPool2d) OutShape(in []int) ([]int, error) {
@@ -174,6 +174,9 @@ func (l *AdaptiveAvgPool2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	l.out = tensor.Ensure(l.out, l.yShape...)
 	l.y = l.out
 	xd, yd := x.Data(), l.y.Data()
+	if err := l.toHost(xd); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
 	for p := 0; p < s[0]*s[1]; p++ {
 		xp, yp := xd[p*h*w:(p+1)*h*w], yd[p*l.oh*l.ow:(p+1)*l.oh*l.ow]
 		for i := 0; i < l.oh; i++ {
@@ -190,6 +193,7 @@ func (l *AdaptiveAvgPool2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 			}
 		}
 	}
+	l.hostWrote(yd)
 	return l.y, nil
 }
 
@@ -206,6 +210,9 @@ func (l *AdaptiveAvgPool2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) 
 	h, w := s[2], s[3]
 	l.dx = tensor.Ensure(l.dx, s...)
 	dxd, dyd := l.dx.Data(), dy.Data()
+	if err := l.toHost(dyd); err != nil {
+		return nil, fmt.Errorf("layers: %s: %w", l, err)
+	}
 	clear(dxd)
 	for p := 0; p < s[0]*s[1]; p++ {
 		dxp, dyp := dxd[p*h*w:(p+1)*h*w], dyd[p*l.oh*l.ow:(p+1)*l.oh*l.ow]
@@ -222,5 +229,6 @@ func (l *AdaptiveAvgPool2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) 
 			}
 		}
 	}
+	l.hostWrote(dxd)
 	return l.dx, nil
 }

@@ -299,7 +299,11 @@ func (m *Model) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if y, err = m.flatten.Forward(y); err != nil {
 		return nil, err
 	}
-	return m.classifier.Forward(y)
+	if y, err = m.classifier.Forward(y); err != nil {
+		return nil, err
+	}
+	// A backend that keeps activations on a device copies the logits back.
+	return y, layers.ToHost(m.classifier, y)
 }
 
 // Backward propagates dL/dlogits for the last Forward (in training mode) and
