@@ -85,34 +85,45 @@ func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
 	}
 }
 
-// prepareTransposed builds the rotated weights and their kernel: the forward
-// algorithm when it applies to the transposed geometry, else implicit GEMM. The
-// choice is made once, for the first batch size seen.
+// prepareTransposed prepares the transposed convolution's kernel for weights w:
+// the forward algorithm when it applies to the transposed geometry, else implicit
+// GEMM. The choice is made once, for the first batch size seen.
 func (b *backwardData) prepareTransposed(w []float32, n int, cfg config) {
-	g := b.g
 	if b.kern != nil && !b.stale {
 		return
 	}
-	b.wRot = rotateWeights(b.wRot, w, g)
-	if b.kern == nil {
-		a := cfg.alg
-		if a == Auto {
-			a = chooseAlgorithm(b.gt, n)
-		}
-		b.alg = Im2col
-		if a != Im2col && applicable(a, b.gt) == nil {
-			if k, err := newKernel(a, b.gt); err == nil {
-				k.setWeights(b.wRot, nil)
-				if cfg.maxWeightBytes == 0 || k.weightBytes() <= cfg.maxWeightBytes {
-					b.kern, b.alg, b.stale = k, a, false
-					return
-				}
+	b.stale = false
+	if b.kern != nil {
+		b.setTransposed(w)
+		return
+	}
+	a := cfg.alg
+	if a == Auto {
+		a = chooseAlgorithm(b.gt, n)
+	}
+	if a != Im2col && applicable(a, b.gt) == nil {
+		if k, err := newKernel(a, b.gt); err == nil {
+			b.kern, b.alg = k, a
+			b.setTransposed(w)
+			if cfg.maxWeightBytes == 0 || k.weightBytes() <= cfg.maxWeightBytes {
+				return
 			}
 		}
-		b.kern = newIm2colKernel(b.gt)
 	}
+	b.kern, b.alg = newIm2colKernel(b.gt), Im2col
+	b.setTransposed(w)
+}
+
+// setTransposed gives the kernel the weights w (K×C×R×S) rotated by 180° with C
+// and K swapped. Winograd transforms w into its U directly; implicit GEMM packs a
+// rotated copy.
+func (b *backwardData) setTransposed(w []float32) {
+	if k, ok := b.kern.(*winograd); ok {
+		k.setTransposedWeights(w)
+		return
+	}
+	b.wRot = rotateWeights(b.wRot, w, b.g)
 	b.kern.setWeights(b.wRot, nil)
-	b.stale = false
 }
 
 // rotateWeights returns w (K×C×R×S) rotated by 180° with C and K swapped

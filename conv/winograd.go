@@ -80,11 +80,10 @@ type winograd struct {
 	th, tw   int // tiles per column and per row of one image
 	wp, wo   int // widths of the input and output regions: tw·m+2, tw·m
 
-	gm    [][]float64    // G (α×3)
-	t     []float32      // the weight transform as a matrix: T[ξ][r·3+j] = G[a][r]·G[b][j]
-	stage []float32      // α of the K×C matrices U[ξ] before packing
-	u     []*asm.PackedA // U[ξ], K×C, ξ = a·α+b
-	bias  []float32      // K
+	filt       *asm.WinogradFilter
+	transposed bool           // filt holds a backward-data convolution's U
+	u          []*asm.PackedA // U[ξ], K×C, ξ = a·α+b (filt's)
+	bias       []float32      // K
 
 	mu    sync.Mutex
 	st    *winoState     // layout for the last batch size
@@ -152,12 +151,11 @@ func newWinograd(g Geometry, m int) (*winograd, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	_, gm, _, err := asm.WinogradMatrices(m)
-	if err != nil {
+	if _, _, _, err := asm.WinogradMatrices(m); err != nil {
 		return nil, err
 	}
 	a := m + 2
-	k := &winograd{g: g, m: m, alpha: a, oh: g.OutH(), ow: g.OutW(), gm: gm}
+	k := &winograd{g: g, m: m, alpha: a, oh: g.OutH(), ow: g.OutW()}
 	k.th, k.tw = (k.oh+m-1)/m, (k.ow+m-1)/m
 	k.wp, k.wo = k.tw*m+2, k.tw*m
 	k.runFn = k.run
@@ -167,46 +165,12 @@ func newWinograd(g Geometry, m int) (*winograd, error) {
 	return k, nil
 }
 
-// setWeights computes U[ξ] = (G·g·Gᵀ)[ξ] for every filter (k, c) and packs each
-// K×C matrix U[ξ] for the GEMM. The transform is linear in the 9 taps of a filter, so all
-// of it is one product: stage (α²×K·C) = T (α²×9) · wᵀ (9×K·C), where
-// T[ξ][r·3+j] = G[a][r]·G[b][j] is computed in float64 and rounded once. Training calls
-// this twice a step (forward and the rotated backward-data kernel), so it runs on the
-// SIMD GEMM instead of a scalar loop: about 100× faster, and within a few ulp of a
-// float64 transform (9-term sums).
+// setWeights computes U[ξ] = (G·g·Gᵀ)[ξ] for every filter (k, c) of w, straight
+// into the GEMMs' packed layout (asm.WinogradFilter): training calls it every step.
 func (k *winograd) setWeights(w, bias []float32) {
-	g := k.g
-	a := k.alpha
-	kc := g.K * g.C
-	if k.u == nil {
-		k.u = make([]*asm.PackedA, a*a)
-		k.t = make([]float32, a*a*9)
-		for ra, ga := range k.gm {
-			for rb, gb := range k.gm {
-				for r := 0; r < 3; r++ {
-					for j := 0; j < 3; j++ {
-						k.t[(ra*a+rb)*9+r*3+j] = float32(ga[r] * gb[j])
-					}
-				}
-			}
-		}
-	}
-	if len(k.stage) < a*kc {
-		k.stage = make([]float32, a*kc)
-	}
-	stage := k.stage[:a*kc]
-	// One row a of G at a time (ξ = a·α+b for every b), so the staging holds α of the
-	// α² matrices.
-	for ra := 0; ra < a; ra++ {
-		if err := asm.Sgemm(false, true, a, kc, 9, 1, k.t[ra*a*9:], 9, w, 9, 0, stage, kc); err != nil {
-			panic("conv: winograd weight transform: " + err.Error()) // sizes are the plan's own
-		}
-		for b := 0; b < a; b++ {
-			repack(&k.u[ra*a+b], false, g.K, g.C, stage[b*kc:(b+1)*kc], g.C)
-		}
-	}
+	k.setFilters(w, false)
 	if k.bias == nil {
-		k.bias = make([]float32, g.K)
+		k.bias = make([]float32, k.g.K)
 	}
 	if bias == nil {
 		clear(k.bias)
@@ -215,10 +179,41 @@ func (k *winograd) setWeights(w, bias []float32) {
 	}
 }
 
+// setTransposedWeights prepares the kernel as the backward-data convolution of
+// the convolution with weights w (its C×K×3×3, i.e. this kernel's K×C filters
+// rotated by 180° and transposed), without a bias. Its U comes straight from w,
+// with no rotated copy of the weights.
+func (k *winograd) setTransposedWeights(w []float32) {
+	k.setFilters(w, true)
+	if k.bias == nil {
+		k.bias = make([]float32, k.g.K)
+	}
+	clear(k.bias)
+}
+
+// setFilters fills U from w: K×C×3×3 filters, or C×K×3×3 ones when transposed.
+func (k *winograd) setFilters(w []float32, transposed bool) {
+	g := k.g
+	if k.filt == nil || k.transposed != transposed {
+		fk, fc := g.K, g.C
+		if transposed {
+			fk, fc = g.C, g.K
+		}
+		f, err := asm.NewWinogradFilter(k.m, fk, fc, transposed)
+		if err != nil {
+			panic("conv: winograd weight transform: " + err.Error()) // sizes are the plan's own
+		}
+		k.filt, k.transposed, k.u = f, transposed, f.U()
+	}
+	if err := k.filt.Set(w); err != nil {
+		panic("conv: winograd weight transform: " + err.Error())
+	}
+}
+
 func (k *winograd) weightBytes() int {
 	b := 4 * len(k.bias)
-	for _, p := range k.u {
-		b += p.Bytes()
+	if k.filt != nil {
+		b += k.filt.Bytes()
 	}
 	return b
 }

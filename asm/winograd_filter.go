@@ -1,0 +1,154 @@
+package asm
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// winogradFilterImpl is the active path's filter-transform kernel (see
+// winogradFilterGo) and winogradFilterLanes the most lanes it takes a call.
+var (
+	winogradFilterImpl  func(dst *float32, dstride, dstep int, t *float32, n2 int, w *float32, wlane, wstep, count, lanes int)
+	winogradFilterLanes int
+)
+
+// WinogradFilter holds the weight transform U = G·g·Gᵀ of a Winograd F(m×m, 3×3)
+// convolution as α² matrices U[ξ] (ξ = a·α+b, α = m+2), each packed as the left
+// operand of one of the convolution's GEMMs.
+//
+// For filters w (K×C×3×3), U[ξ] is K×C: U[ξ][k][c] = (G·w[k][c]·Gᵀ)[a][b]. A
+// transposed filter holds instead the U of the backward-data convolution, whose
+// filters are w's rotated by 180° with C and K swapped: U[ξ] is C×K,
+// U[ξ][c][k] = (G·rot180(w[k][c])·Gᵀ)[a][b]. Both are computed straight from w.
+//
+// Set writes the transform into the GEMM's panel layout directly, lane-parallel
+// over a panel's rows, with no intermediate matrix and no repacking: training
+// sets new weights every step, and the α² matrices are 4·α²/9 times w's size.
+type WinogradFilter struct {
+	m, alpha   int
+	k, c       int // of the filters w
+	rows, cols int // of each U[ξ]
+	transposed bool
+	t          []float32 // α²×9: U[ξ] = Σ_t t[ξ·9+t]·g[t], for g row-major 3×3
+	u          []*PackedA
+	panels     []*aPanels // u's panels, all in buf
+	buf        []float32
+	stride     int // floats between the panels of consecutive ξ in buf
+
+	w []float32 // the filters while Set runs
+}
+
+// NewWinogradFilter returns the (zero) transformed weights of F(m×m, 3×3) for K×C
+// filters, or of its transposed convolution. m is 2, 4 or 6.
+func NewWinogradFilter(m, k, c int, transposed bool) (*WinogradFilter, error) {
+	_, gm, _, err := WinogradMatrices(m)
+	if err != nil {
+		return nil, err
+	}
+	if k <= 0 || c <= 0 {
+		return nil, fmt.Errorf("asm: NewWinogradFilter: %d×%d filters (want K, C ≥ 1)", k, c)
+	}
+	a := m + 2
+	f := &WinogradFilter{m: m, alpha: a, k: k, c: c, rows: k, cols: c, transposed: transposed}
+	if transposed {
+		f.rows, f.cols = c, k
+	}
+	// T in float64, rounded once. rot180(g)[r][j] = g[2−r][2−j].
+	f.t = make([]float32, a*a*9)
+	for ra, ga := range gm {
+		for rb, gb := range gm {
+			for r := 0; r < 3; r++ {
+				for j := 0; j < 3; j++ {
+					tap := r*3 + j
+					if transposed {
+						tap = (2-r)*3 + 2 - j
+					}
+					f.t[(ra*a+rb)*9+tap] = float32(ga[r] * gb[j])
+				}
+			}
+		}
+	}
+	f.u = make([]*PackedA, a*a)
+	f.panels = make([]*aPanels, a*a)
+	for xi := range f.u {
+		f.u[xi] = &PackedA{m: f.rows, k: f.cols}
+	}
+	f.layout(curGeom)
+	return f, nil
+}
+
+// layout (re)allocates the panels for geometry g: α² panel sets one after another,
+// each padded by a cache line so that the α² streams Set writes side by side do
+// not share L1 sets.
+func (f *WinogradFilter) layout(g *gemmGeom) {
+	mPad := (f.rows + g.mr - 1) / g.mr * g.mr
+	need := mPad * f.cols
+	f.stride = (need+15)/16*16 + 16
+	f.buf = alignedFloats(len(f.u) * f.stride)
+	for xi, p := range f.u {
+		ap := &aPanels{g: g, m: f.rows, k: f.cols, kc: kBlocks(f.cols, g.kcMax), mPad: mPad,
+			data: f.buf[xi*f.stride : xi*f.stride+need : xi*f.stride+need]}
+		f.panels[xi] = ap
+		p.panels.Store(ap)
+	}
+}
+
+// U returns the α² packed matrices, U[ξ] for ξ = a·α+b. They are valid until the
+// next Set, which refills them in place.
+func (f *WinogradFilter) U() []*PackedA { return f.u }
+
+// Bytes returns the memory the packed matrices hold.
+func (f *WinogradFilter) Bytes() int { return 4 * len(f.buf) }
+
+// Set transforms the filters w (K×C×3×3, row-major) into the packed U[ξ]. It runs
+// on up to Threads() goroutines and, unless the active ISA changed since the last
+// call, allocates nothing. It must not run while a Gemm is using the matrices.
+func (f *WinogradFilter) Set(w []float32) error {
+	if want := f.k * f.c * 9; len(w) != want {
+		return fmt.Errorf("asm: WinogradFilter.Set: %d weights, want %d (%d×%d×3×3)", len(w), want, f.k, f.c)
+	}
+	g := curGeom
+	if !f.panels[0].g.sameA(g) {
+		f.layout(g)
+	}
+	for xi, p := range f.u { // a Gemm after an ISA change may have swapped them
+		p.panels.Store(f.panels[xi])
+	}
+	if raceEnabled {
+		winogradRaceRead(unsafe.Pointer(&w[0]), 4*len(w))
+		winogradRaceWrite(unsafe.Pointer(&f.buf[0]), 4*len(f.buf))
+	}
+	f.w = w
+	ap := f.panels[0]
+	slivers := ap.mPad / g.mr
+	blocks := (f.cols + ap.kc - 1) / ap.kc
+	// A task is one sliver of one k-block: kc·MR·α² floats written; hand off
+	// chunks of about 256 K floats.
+	parallelRun(blocks*slivers, max(1, (1<<18)/(ap.kc*g.mr*len(f.u))), f)
+	f.w = nil
+	return nil
+}
+
+// run transforms tasks [lo, hi) (the chunkRunner of Set): task i is sliver
+// i%slivers of k-block i/slivers.
+func (f *WinogradFilter) run(lo, hi int) {
+	ap := f.panels[0]
+	mr := ap.g.mr
+	slivers := ap.mPad / mr
+	// Element (i, j) of U[ξ] is filter (i, j)'s (K×C) or filter (j, i)'s (C×K).
+	ri, cj := f.c*9, 9
+	if f.transposed {
+		ri, cj = 9, f.c*9
+	}
+	for task := lo; task < hi; task++ {
+		k0 := task / slivers * ap.kc
+		kc := min(ap.kc, f.cols-k0)
+		i0 := task % slivers * mr
+		for l0 := 0; l0 < mr && i0+l0 < f.rows; l0 += winogradFilterLanes {
+			lanes := min(winogradFilterLanes, mr-l0, f.rows-i0-l0)
+			dst := &ap.data[k0*ap.mPad+i0*kc+l0]
+			src := &f.w[(i0+l0)*ri+k0*cj]
+			winogradFilterImpl(dst, f.stride, mr, &f.t[0], len(f.u), src, ri, cj, kc, lanes)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !amd64 || !gc || noasm || purego
+
+package asm
+
+var _ = registerKernels(func(ISA) { winogradFilterImpl, winogradFilterLanes = winogradFilterGo, 16 })
