@@ -199,6 +199,16 @@ func (m *Model) ParamsChanged() {
 	m.classifier.ParamsChanged()
 }
 
+// SetBackend makes every layer of the model compute with b (nil: the package
+// default of layers, see layers.UseBackend), e.g. an npu.Backend.
+func (m *Model) SetBackend(b layers.Backend) {
+	m.features.SetBackend(b)
+	if bs, ok := m.avgpool.(layers.BackendSetter); ok {
+		bs.SetBackend(b)
+	}
+	m.classifier.SetBackend(b)
+}
+
 // SetTraining switches batch norm and dropout between training and evaluation.
 func (m *Model) SetTraining(on bool) {
 	m.training = on
