@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/govgg/govgg/conv"
 	"github.com/govgg/govgg/layers"
@@ -57,9 +58,13 @@ func randTensor(r *rand.Rand, shape ...int) *tensor.Tensor {
 	return x
 }
 
+// withPoison fills every host buffer whose device copy is newer with NaN, so a
+// test that reads one without ToHost fails.
+func withPoison() Option { return func(c *config) { c.poison = true } }
+
 func newStubBackend(t *testing.T, opts ...Option) *Backend {
 	t.Helper()
-	b, err := New(opts...)
+	b, err := New(append([]Option{withPoison()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +74,15 @@ func newStubBackend(t *testing.T, opts ...Option) *Backend {
 		}
 	})
 	return b
+}
+
+// host brings s to the host and returns it.
+func host(t *testing.T, be *Backend, s []float32) []float32 {
+	t.Helper()
+	if err := be.ToHost(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func near(t *testing.T, what string, got, want []float32, tol float64) {
@@ -95,6 +109,9 @@ func step(t *testing.T, net *layers.Sequential, be layers.Backend, x *tensor.Ten
 	ce.SetBackend(be)
 	y, err := net.Forward(x)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := layers.ToHost(net, y); err != nil {
 		t.Fatal(err)
 	}
 	loss, grad, err := ce.Forward(y, labels)
@@ -126,8 +143,9 @@ func TestTrainingStepMatchesCPU(t *testing.T) {
 		for i := range pc {
 			near(t, fmt.Sprintf("step %d grad %s", it, pc[i].Name), pn[i].Grad.Data(), pc[i].Grad.Data(), 1e-3)
 		}
-		// An SGD step on the host, as an optimizer does; then the user's input
-		// buffer is refilled in place, as a data loader does.
+		// An SGD step on the host, as an optimizer does (between Backward and
+		// the next Forward, which the layers assume without ParamsChanged);
+		// then the user's input buffer is refilled in place, as a data loader does.
 		for _, ps := range [][]*layers.Param{pc, pn} {
 			for _, p := range ps {
 				for j, g := range p.Grad.Data() {
@@ -152,7 +170,7 @@ func TestTrainingStepMatchesCPU(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		near(t, "eval logits", yn.Data(), want, 1e-4)
+		near(t, "eval logits", host(t, be, yn.Data()), want, 1e-4)
 		x.Data()[it] += 1
 	}
 	if s := be.Stats(); s.Fallbacks != 3 { // the three cross-entropy calls
@@ -188,7 +206,7 @@ func TestForwardCalls(t *testing.T) {
 	}
 	want := []string{"aclnnConvolution", "aclnnInplaceRelu", "aclnnMaxPool2dWithIndices", // BN folded, ReLU fused
 		"aclnnConvolution", "aclnnInplaceRelu", "aclnnMaxPool2dWithIndices",
-		"aclnnInplaceAddmm", "aclnnInplaceRelu", "aclnnInplaceAddmm"} // Dropout is the identity
+		"aclnnMm", "aclnnInplaceAdd", "aclnnInplaceRelu", "aclnnMm", "aclnnInplaceAdd"} // Dropout is the identity
 	if !slices.Equal(phase2, want) || !slices.Equal(phase1, want) {
 		t.Fatalf("operators:\nphase 1 %v\nphase 2 %v\nwant    %v", phase1, phase2, want)
 	}
@@ -210,11 +228,16 @@ func TestForwardCalls(t *testing.T) {
 	if conv.Cube != int(AllowDownPrecision) {
 		t.Errorf("conv cubeMathType %d, want %d", conv.Cube, AllowDownPrecision)
 	}
-	// Second forward: no executor is built, and only the image, the classifier's
-	// weights and its bias-filled outputs go up; every output comes back.
+	// Second forward: no executor is built, only the image goes up (the
+	// parameters are on the device since the first), and only the logits come
+	// back, when asked for.
 	before, live := be.Stats(), stubLive()
 	stubLogReset()
-	if _, err := net.Forward(x); err != nil {
+	y, err := net.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := layers.ToHost(net, y); err != nil {
 		t.Fatal(err)
 	}
 	after, live2 := be.Stats(), stubLive()
@@ -227,11 +250,11 @@ func TestForwardCalls(t *testing.T) {
 			t.Errorf("second forward called %s", r.Op)
 		}
 	}
-	if up := live2.H2D - live.H2D; up != 5 {
-		t.Errorf("second forward uploaded %d buffers, want 5 (image, 2 Linear weights, 2 bias-filled outputs)", up)
+	if up := live2.H2D - live.H2D; up != 1 || after.UploadBytes-before.UploadBytes != int64(4*x.Len()) {
+		t.Errorf("second forward uploaded %d buffers (%d bytes), want the image", up, after.UploadBytes-before.UploadBytes)
 	}
-	if down := live2.D2H - live.D2H; down != 9 { // 5 calls writing 1 buffer + 2 pools writing 2
-		t.Errorf("second forward downloaded %d buffers, want 9", down)
+	if down := live2.D2H - live.D2H; down != 1 || after.DownloadBytes-before.DownloadBytes != int64(4*y.Len()) {
+		t.Errorf("second forward downloaded %d buffers (%d bytes), want the logits", down, after.DownloadBytes-before.DownloadBytes)
 	}
 }
 
@@ -300,7 +323,7 @@ func TestSgemmViews(t *testing.T) {
 		if err := be.Sgemm(tc.ta, tc.tb, m, n, k, tc.alpha, a, lda, b, ldb, tc.beta, c, tc.ldc); err != nil {
 			t.Fatal(err)
 		}
-		near(t, fmt.Sprintf("Sgemm%+v", tc), c, want, 1e-5)
+		near(t, fmt.Sprintf("Sgemm%+v", tc), host(t, be, c), want, 1e-5)
 	}
 }
 
@@ -316,7 +339,7 @@ func TestDropoutMaskMatchesCPU(t *testing.T) {
 		if err := be.Dropout(yn, mn, x, p, 42, 3); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(mn, mc) || !slices.Equal(yn, yc) {
+		if !slices.Equal(host(t, be, mn), mc) || !slices.Equal(host(t, be, yn), yc) {
 			t.Errorf("p=%g: mask or output differs from the CPU backend's", p)
 		}
 	}
@@ -391,7 +414,8 @@ func TestUse(t *testing.T) {
 	}
 }
 
-// TestFreeze: frozen parameters are not uploaded again, until Invalidate.
+// TestFreeze: parameters are not uploaded again, until Invalidate; a frozen
+// operand of a raw Sgemm goes up once, in Freeze.
 func TestFreeze(t *testing.T) {
 	be := newStubBackend(t)
 	cpuNet, net := twin(t)
@@ -415,12 +439,12 @@ func TestFreeze(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		near(t, "logits", y.Data(), want.Data(), 1e-4)
+		near(t, "logits", host(t, be, y.Data()), want.Data(), 1e-4)
 		return stubLive().H2D - before
 	}
-	forward()
-	if up := forward(); up != 3 {
-		t.Errorf("warm forward with frozen weights uploaded %d buffers, want 3 (image, 2 bias-filled outputs)", up)
+	forward() // the layers announce their parameters on their first Forward
+	if up := forward(); up != 1 {
+		t.Errorf("warm forward with frozen weights uploaded %d buffers, want 1 (the image)", up)
 	}
 	// Change the classifier's weights on both nets: after Invalidate the NPU
 	// uploads them again and agrees with the CPU.
@@ -432,8 +456,29 @@ func TestFreeze(t *testing.T) {
 		}
 	}
 	be.Invalidate()
-	if up := forward(); up <= 3 {
+	if up := forward(); up <= 1 {
 		t.Errorf("forward after Invalidate uploaded %d buffers", up)
+	}
+
+	a, w, c := make([]float32, 6), make([]float32, 12), make([]float32, 8)
+	for i := range w {
+		w[i] = float32(i)
+	}
+	if err := be.Freeze(w); err != nil {
+		t.Fatal(err)
+	}
+	before := stubLive().H2D
+	for i := 0; i < 2; i++ {
+		a[i] = 1
+		if err := be.Sgemm(false, false, 2, 4, 3, 1, a, 3, w, 4, 0, c, 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if up := stubLive().H2D - before; up != 2 {
+		t.Errorf("two products with a frozen operand uploaded %d buffers, want 2 (the other operand each time)", up)
+	}
+	if got := host(t, be, c); got[0] != 4 || got[3] != 10 || got[4] != 0 {
+		t.Errorf("product with a frozen operand: %v", got)
 	}
 }
 
@@ -472,10 +517,10 @@ func TestOpsMatchCPU(t *testing.T) {
 	x, dy := rnd(outer*c*inner), rnd(outer*c*inner)
 	yn, yc := pair(len(x))
 	must(t, be.Softmax(yn, x, outer, c, inner), cb.(layers.SoftmaxBackend).Softmax(yc, x, outer, c, inner))
-	near(t, "Softmax", yn, yc, 1e-6)
+	near(t, "Softmax", host(t, be, yn), yc, 1e-6)
 	dn, dc := pair(len(x))
 	must(t, be.SoftmaxBackward(dn, dy, yc, outer, c, inner), cb.(layers.SoftmaxBackend).SoftmaxBackward(dc, dy, yc, outer, c, inner))
-	near(t, "SoftmaxBackward", dn, dc, 1e-6)
+	near(t, "SoftmaxBackward", host(t, be, dn), dc, 1e-6)
 
 	const n, ch, hw = 2, 3, 10
 	x, dy = rnd(n*ch*hw), rnd(n*ch*hw)
@@ -486,22 +531,22 @@ func TestOpsMatchCPU(t *testing.T) {
 	}
 	yn, yc = pair(len(x))
 	must(t, be.ChannelAffine(yn, x, mean, scale, shift, n, ch, hw), cb.(layers.BatchNormBackend).ChannelAffine(yc, x, mean, scale, shift, n, ch, hw))
-	near(t, "ChannelAffine", yn, yc, 1e-5)
+	near(t, "ChannelAffine", host(t, be, yn), yc, 1e-5)
 	for _, batch := range []bool{false, true} {
 		dxn, dxc := pair(len(x))
 		gn, gc := pair(ch)
 		bn, bc := pair(ch)
 		must(t, be.BatchNormBackward(dxn, gn, bn, dy, x, gamma, mean, invStd, n, ch, hw, batch),
 			cb.(layers.BatchNormBackend).BatchNormBackward(dxc, gc, bc, dy, x, gamma, mean, invStd, n, ch, hw, batch))
-		near(t, fmt.Sprintf("BatchNormBackward(batchStats=%v) dx", batch), dxn, dxc, 1e-5)
-		near(t, "dgamma", gn, gc, 1e-5)
-		near(t, "dbeta", bn, bc, 1e-5)
+		near(t, fmt.Sprintf("BatchNormBackward(batchStats=%v) dx", batch), host(t, be, dxn), dxc, 1e-5)
+		near(t, "dgamma", host(t, be, gn), gc, 1e-5)
+		near(t, "dbeta", host(t, be, bn), bc, 1e-5)
 	}
 	x = rnd(50)
 	x[3] = float32(math.NaN())
 	yn, yc = pair(len(x))
 	must(t, be.ReLU(yn, x), cb.(layers.ActivationBackend).ReLU(yc, x))
-	near(t, "ReLU", yn, yc, 0)
+	near(t, "ReLU", host(t, be, yn), yc, 0)
 
 	s := layers.PoolShape{N: 2, C: 2, H: 7, W: 9, Kernel: 3, Stride: 2}
 	x = rnd(s.N * s.C * s.H * s.W)
@@ -509,14 +554,17 @@ func TestOpsMatchCPU(t *testing.T) {
 	yn, yc = pair(out)
 	in, ic := make([]int32, out), make([]int32, out)
 	must(t, be.MaxPool2d(yn, in, x, s), cb.(layers.PoolBackend).MaxPool2d(yc, ic, x, s))
-	near(t, "MaxPool2d", yn, yc, 0)
+	near(t, "MaxPool2d", host(t, be, yn), yc, 0)
+	if err := be.ToHost(unsafe.Slice((*float32)(unsafe.Pointer(&in[0])), len(in))); err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(in, ic) {
 		t.Errorf("MaxPool2d indices %v, want %v", in, ic)
 	}
 	dy = rnd(out)
 	dxn, dxc := pair(len(x))
 	must(t, be.MaxPool2dBackward(dxn, in, dy, s), cb.(layers.PoolBackend).MaxPool2dBackward(dxc, ic, dy, s))
-	near(t, "MaxPool2dBackward", dxn, dxc, 1e-6)
+	near(t, "MaxPool2dBackward", host(t, be, dxn), dxc, 1e-6)
 }
 
 func must(t *testing.T, errs ...error) {
@@ -589,6 +637,7 @@ func TestRejectedOperatorFallsBack(t *testing.T) {
 	if err := be.ReLUBackward(dx, dy, y); err != nil {
 		t.Fatal(err)
 	}
+	host(t, be, dx)
 	if stubLive().H2D-up != 2 {
 		t.Errorf("ReLUBackward uploaded %d buffers, want 2 (dy and the CPU-written y)", stubLive().H2D-up)
 	}
@@ -602,5 +651,45 @@ func TestRejectedOperatorFallsBack(t *testing.T) {
 	}
 	if l := stubLive(); l.Executors-base.Executors != 1 { // ReLU's rejected executors are gone; ThresholdBackward's is cached
 		t.Errorf("%d live executors, want 1", l.Executors-base.Executors)
+	}
+}
+
+// TestBatchNormEvalAfterTraining: an evaluation-mode batch norm (not folded)
+// after training steps differentiates with the running statistics the host just
+// wrote, not with the batch statistics still on the device.
+func TestBatchNormEvalAfterTraining(t *testing.T) {
+	be := newStubBackend(t)
+	cb, nb := layers.NewBatchNorm2d(3), layers.NewBatchNorm2d(3)
+	nb.SetBackend(be)
+	r := rand.New(rand.NewPCG(17, 18))
+	x, dy := randTensor(r, 2, 3, 4, 4), randTensor(r, 2, 3, 4, 4)
+	for _, training := range []bool{true, true, false, false} {
+		var got, want [][]float32
+		for _, l := range []*layers.BatchNorm2d{cb, nb} {
+			l.SetTraining(training)
+			y, err := l.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dx, err := l.Backward(dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := [][]float32{y.Data(), dx.Data(), l.Params()[0].Grad.Data(), l.Params()[1].Grad.Data()}
+			if l == nb {
+				for _, s := range out[:2] {
+					host(t, be, s)
+				}
+				got = out
+			} else {
+				want = out
+			}
+		}
+		for i, name := range []string{"y", "dx", "dgamma", "dbeta"} {
+			near(t, fmt.Sprintf("training=%v %s", training, name), got[i], want[i], 1e-4)
+		}
+		for i, b := range nb.Buffers() {
+			near(t, b.Name, b.Value.Data(), cb.Buffers()[i].Value.Data(), 1e-5)
+		}
 	}
 }

@@ -38,19 +38,20 @@ type Backend struct {
 	closed   bool
 	rt       *runtimeState
 
-	regions map[regionKey]*region
-	execs   map[string]*executor
-	ws      devPtr
-	wsSize  uint64
-	clock   uint64
-	pending []devPtr // device buffers of collected ConvOps, freed on the next call
-	logged  map[[2]string]bool
-	poolX   map[unsafe.Pointer][]float32 // max-pool input per index buffer
-	convs   map[*convMem]bool            // device weights of live ConvOps
-	scratch []float32
-	keyBuf  key
-	cur     call // the call in progress, reused
-	stats   Stats
+	regions  map[regionKey]*region
+	execs    map[string]*executor
+	ws       devPtr
+	wsSize   uint64
+	inflight bool // operations were launched since the last stream synchronization
+	clock    uint64
+	pending  []devPtr // device buffers of collected ConvOps, freed on the next call
+	logged   map[[2]string]bool
+	poolX    map[unsafe.Pointer][]float32 // max-pool input per index buffer
+	convs    map[*convMem]bool            // device weights of live ConvOps
+	scratch  []float32
+	keyBuf   key
+	cur      call // the call in progress, reused
+	stats    Stats
 }
 
 // New starts a backend on the device chosen by opts (WithDevice, else the MPI local
@@ -119,7 +120,9 @@ func (b *Backend) start() error {
 		}
 	}
 	b.rt, b.startErr = startRuntime(dev)
-	b.regions = map[regionKey]*region{}
+	if b.regions == nil {
+		b.regions = map[regionKey]*region{}
+	}
 	b.execs = map[string]*executor{}
 	b.logged = map[[2]string]bool{}
 	b.poolX = map[unsafe.Pointer][]float32{}
@@ -165,23 +168,63 @@ func (b *Backend) Stats() Stats {
 	return b.stats
 }
 
-// Invalidate forgets that any device copy matches its host buffer, so the next use
-// of every buffer uploads it. Call it after writing, outside the backend, into a
-// buffer that an NPU operation produced (a layer output), for example after
-// switching single layers between this and another backend.
+// ToHost makes the host copy of buf current: it copies back every part of buf
+// that an NPU operation wrote since the host last had it (layers.HostSync).
+func (b *Backend) ToHost(buf []float32) error {
+	if len(buf) == 0 {
+		return nil
+	}
+	if err := b.enter(); err != nil {
+		return err
+	}
+	defer b.leave()
+	return b.flush(keyOf(buf))
+}
+
+// HostWrote records that the host wrote the whole of buf, so the device copy is
+// refreshed before the next operation that reads it; from now on buf counts as
+// announced: it is uploaded only after a HostWrote (layers.HostSync).
+func (b *Backend) HostWrote(buf []float32) {
+	if len(buf) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.regions == nil { // not started: nothing is mirrored yet
+		b.regions = map[regionKey]*region{}
+	}
+	b.announce(keyOf(buf))
+}
+
+// announce is HostWrote for k with the lock held.
+func (b *Backend) announce(k regionKey) {
+	b.hostWrote(k)
+	r := b.regions[k]
+	if r == nil {
+		r = &region{key: k}
+		b.regions[k] = r
+	}
+	r.tracked = true
+}
+
+// Invalidate makes the host copy of every buffer the authoritative one: each is
+// uploaded before its next use. Device results not yet copied back are dropped, so
+// call ToHost first for those still wanted. Use it after writing, outside the
+// layers, into buffers the backend has seen without announcing each write
+// (HostWrote), for example after changing frozen parameters.
 func (b *Backend) Invalidate() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, r := range b.regions {
-		r.current = false
+		r.state = devStale
+		r.gen++
 	}
 }
 
-// Freeze uploads bufs now and marks their device copies current, so operations
-// read them without uploading again: for parameters that stay fixed, as in
-// inference (by default a Linear layer's weights go up on every call, since an
-// optimizer may have changed them). After changing a frozen buffer, call
-// Invalidate.
+// Freeze uploads bufs now and marks them announced (see HostWrote), so operations
+// read them without uploading again until the host announces a write: for
+// parameters that stay fixed, as in inference. (Layers announce their parameters
+// themselves; Freeze only moves their upload before the first Forward.)
 func (b *Backend) Freeze(bufs ...[]float32) error {
 	if err := b.enter(); err != nil {
 		return err
@@ -193,10 +236,10 @@ func (b *Backend) Freeze(bufs ...[]float32) error {
 			continue
 		}
 		k := keyOf(s)
-		if _, err := c.in(k, true); err != nil {
+		b.announce(k)
+		if _, err := c.in(k, false); err != nil {
 			return err
 		}
-		b.regions[k].current = true
 	}
 	return nil
 }
@@ -315,15 +358,31 @@ type regionKey struct {
 	n uintptr
 }
 
+// residency says which copy of a mirrored buffer is current.
+type residency uint8
+
+const (
+	devStale  residency = iota // the host copy is newer (or the device has none)
+	devSynced                  // both copies are equal
+	devNewer                   // an NPU operation wrote it; the host copy is stale
+)
+
 // region is the device mirror of a host buffer.
 type region struct {
-	key regionKey
-	dev devPtr
-	// current: the device copy equals the host copy and only this backend wrote
-	// either since they were made equal (an NPU operation wrote the buffer and it
-	// was copied back, or Freeze uploaded it), so it is read without an upload.
-	current bool
-	used    uint64
+	key   regionKey
+	dev   devPtr // 0: no device memory (evicted, or only announced so far)
+	state residency
+	// tracked: every host write of the buffer is announced (HostWrote, Freeze,
+	// or an NPU operation wrote it, which makes it a layer's output), so a
+	// devSynced copy is used without an upload. An untracked buffer (the
+	// image, anything the caller owns) is uploaded on every use.
+	tracked bool
+	// gen changes whenever the device copy stops matching what an operation
+	// last read; keptGen is its value when a forward operation read it as an
+	// input that the backward operation will read again (keepIn, keptIn).
+	gen, keptGen uint64
+	wrote        uint64 // clock of the last NPU write, to copy back in order
+	used         uint64
 }
 
 func (r *region) overlaps(k regionKey) bool {
@@ -335,7 +394,80 @@ func keyOf[T float32 | int32](s []T) regionKey {
 	return regionKey{unsafe.Pointer(unsafe.SliceData(s)), uintptr(len(s)) * 4}
 }
 
-// call is one backend operation: the mirrors it uses and the outputs to copy back.
+// up copies host memory to the device, after the queued operations (which may
+// still read the destination).
+func (b *Backend) up(dst devPtr, src unsafe.Pointer, n int64) error {
+	if err := b.drain(); err != nil {
+		return err
+	}
+	if err := upload(dst, src, n); err != nil {
+		return err
+	}
+	b.stats.Uploads++
+	b.stats.UploadBytes += n
+	return nil
+}
+
+// down copies device memory to the host once the queued operations are done.
+func (b *Backend) down(dst unsafe.Pointer, src devPtr, n int64) error {
+	if err := b.drain(); err != nil {
+		return err
+	}
+	if err := download(dst, src, n); err != nil {
+		return err
+	}
+	b.stats.Downloads++
+	b.stats.DownloadBytes += n
+	return nil
+}
+
+// drain waits for the operations launched since the last wait.
+func (b *Backend) drain() error {
+	if !b.inflight {
+		return nil
+	}
+	b.inflight = false
+	return b.rt.sync()
+}
+
+// flush copies back every device-newer mirror overlapping k, oldest write first.
+func (b *Backend) flush(k regionKey) error {
+	for {
+		var first *region
+		for _, r := range b.regions {
+			if r.state == devNewer && r.overlaps(k) && (first == nil || r.wrote < first.wrote) {
+				first = r
+			}
+		}
+		if first == nil {
+			return nil
+		}
+		if err := b.down(first.key.p, first.dev, int64(first.key.n)); err != nil {
+			return err
+		}
+		first.state = devSynced
+	}
+}
+
+// flushAll copies back every device-newer mirror: before CPU code that reads
+// arbitrary buffers (a fallback).
+func (b *Backend) flushAll() error {
+	return b.flush(regionKey{p: nil, n: ^uintptr(0)})
+}
+
+// hostWrote records that the host wrote k: the device copy of every mirror
+// overlapping it is stale.
+func (b *Backend) hostWrote(k regionKey) {
+	for _, r := range b.regions {
+		if r.overlaps(k) {
+			r.state = devStale
+			r.gen++
+		}
+	}
+}
+
+// call is one backend operation: the mirrors it uses (true once uploaded, so an
+// untracked input read twice goes up once) and the outputs it writes.
 type call struct {
 	b    *Backend
 	used map[*region]bool
@@ -352,13 +484,20 @@ func (b *Backend) newCall() *call {
 	return c
 }
 
-// mirror returns the region of k, making one (evicting others past the memory
-// limit) if needed.
+// mirror returns the region of k with device memory, making either (evicting
+// others past the memory limit) if needed.
 func (c *call) mirror(k regionKey) (*region, error) {
 	b := c.b
 	b.clock++
 	r := b.regions[k]
 	if r == nil {
+		r = &region{key: k}
+		b.regions[k] = r
+	}
+	if _, ok := c.used[r]; !ok {
+		c.used[r] = false
+	}
+	if r.dev == 0 {
 		if err := c.evict(int64(k.n)); err != nil {
 			return nil, err
 		}
@@ -366,63 +505,126 @@ func (c *call) mirror(k regionKey) (*region, error) {
 		if err != nil {
 			return nil, err
 		}
-		r = &region{key: k, dev: p}
-		b.regions[k] = r
+		r.dev, r.state = p, devStale
 	}
 	r.used = b.clock
-	c.used[r] = true
 	return r, nil
 }
 
 // evict frees least recently used mirrors that this call does not use until n more
-// bytes fit under the memory limit. Mirrors can always be dropped: the host copy
-// is never older than the device copy.
+// bytes fit under the memory limit, copying device-newer ones back first. An
+// announced mirror keeps its record (it is uploaded again on its next use).
 func (c *call) evict(n int64) error {
 	b := c.b
 	for b.cfg.memLimit > 0 && b.stats.DeviceBytes+n > b.cfg.memLimit {
 		var lru *region
 		for _, r := range b.regions {
-			if !c.used[r] && (lru == nil || r.used < lru.used) {
+			if _, inCall := c.used[r]; r.dev != 0 && !inCall && (lru == nil || r.used < lru.used) {
 				lru = r
 			}
 		}
 		if lru == nil {
 			return fmt.Errorf("npu: %d bytes do not fit in the device memory limit of %d bytes", n, b.cfg.memLimit)
 		}
-		if err := b.rt.sync(); err != nil {
+		if lru.state == devNewer {
+			if err := b.down(lru.key.p, lru.dev, int64(lru.key.n)); err != nil {
+				return err
+			}
+		}
+		if err := b.drain(); err != nil {
 			return err
 		}
-		delete(b.regions, lru.key)
 		b.free(lru.dev)
+		lru.dev, lru.state = 0, devStale
+		lru.gen++
+		if !lru.tracked {
+			delete(b.regions, lru.key)
+		}
 	}
 	return nil
 }
 
-// in returns the device copy of an input, uploading it unless an NPU operation
-// wrote it last. fresh forces the upload: the caller knows the host just wrote it.
+// in returns the device copy of an input, uploading it when the device copy is
+// stale or the buffer is untracked. fresh forces the upload: the backend itself
+// just wrote the host copy.
 func (c *call) in(k regionKey, fresh bool) (devPtr, error) {
-	r, err := c.mirror(k)
+	r, err := c.input(k, fresh, false)
 	if err != nil {
 		return 0, err
-	}
-	if fresh || !r.current {
-		if err := upload(r.dev, k.p, int64(k.n)); err != nil {
-			return 0, err
-		}
-		c.b.stats.Uploads++
-		c.b.stats.UploadBytes += int64(k.n)
-		r.current = false
 	}
 	return r.dev, nil
 }
 
+// keepIn is in for the input of a forward operation that its backward operation
+// reads again (a convolution's or a Linear layer's x): by the layers' contract the
+// caller does not change it in between, so keptIn uses the device copy then
+// without an upload, untracked or not.
+func (c *call) keepIn(k regionKey) (devPtr, error) {
+	r, err := c.input(k, false, false)
+	if err != nil {
+		return 0, err
+	}
+	r.keptGen = r.gen
+	return r.dev, nil
+}
+
+// keptIn is in for an input that keepIn read in the forward operation.
+func (c *call) keptIn(k regionKey) (devPtr, error) {
+	r, err := c.input(k, false, true)
+	if err != nil {
+		return 0, err
+	}
+	return r.dev, nil
+}
+
+func (c *call) input(k regionKey, fresh, kept bool) (*region, error) {
+	b := c.b
+	// Another mirror overlapping k may hold newer data for part of it.
+	for _, r := range b.regions {
+		if r.key != k && r.state == devNewer && r.overlaps(k) {
+			if err := b.flush(k); err != nil {
+				return nil, err
+			}
+			b.hostWrote(k)
+			break
+		}
+	}
+	r, err := c.mirror(k)
+	if err != nil {
+		return nil, err
+	}
+	trusted := r.state != devStale && (r.tracked || c.used[r] || (kept && r.keptGen == r.gen))
+	if fresh || !trusted {
+		if err := b.up(r.dev, k.p, int64(k.n)); err != nil {
+			return nil, err
+		}
+		r.state = devSynced
+		r.gen++
+		c.used[r] = true
+	}
+	return r, nil
+}
+
 // out returns the device buffer of an output. partial says the operation writes
-// only part of it: the rest must be current on the device, since the whole buffer
-// is copied back.
+// only part of it: the rest must be current on the device.
 func (c *call) out(k regionKey, partial bool) (devPtr, error) {
 	if partial {
 		if _, err := c.in(k, false); err != nil {
 			return 0, err
+		}
+	}
+	b := c.b
+	// Overlapping mirrors lose their device-newer data to this write unless it
+	// goes to the host first.
+	for _, r := range b.regions {
+		if r.key != k && r.overlaps(k) {
+			if r.state == devNewer {
+				if err := b.down(r.key.p, r.dev, int64(r.key.n)); err != nil {
+					return 0, err
+				}
+			}
+			r.state = devStale
+			r.gen++
 		}
 	}
 	r, err := c.mirror(k)
@@ -458,37 +660,31 @@ func (c *call) launch(op string, key []byte, mk func(bd *builder) error) error {
 		return err
 	}
 	b.stats.Launches++
+	b.inflight = true
 	return b.rt.launch(e, ws)
 }
 
-// finish waits for the stream and copies every output back to its host buffer
-// (write-through: the host is never stale when the backend returns).
+// finish marks the outputs device-newer: they stay on the device until ToHost
+// (or a CPU fallback, or an eviction) copies them back.
 func (c *call) finish() error {
 	b := c.b
-	if err := b.rt.sync(); err != nil {
-		return err
-	}
 	for _, r := range c.outs {
-		if err := download(r.key.p, r.dev, int64(r.key.n)); err != nil {
-			return err
+		b.clock++
+		r.state, r.tracked, r.wrote = devNewer, true, b.clock
+		r.gen++
+		if b.cfg.poison {
+			poison(r.key)
 		}
-		b.stats.Downloads++
-		b.stats.DownloadBytes += int64(r.key.n)
-	}
-	for _, r := range c.outs {
-		b.hostWrote(r.key)
-		r.current = true
 	}
 	return nil
 }
 
-// hostWrote records that the host copy of k changed: no mirror overlapping it is
-// current any more.
-func (b *Backend) hostWrote(k regionKey) {
-	for _, r := range b.regions {
-		if r.overlaps(k) {
-			r.current = false
-		}
+// poison overwrites a host buffer whose device copy is newer with NaN (a test
+// option: code that reads it without ToHost then fails loudly).
+func poison(k regionKey) {
+	s := unsafe.Slice((*uint32)(k.p), k.n/4)
+	for i := range s {
+		s[i] = 0x7fc00bad
 	}
 }
 
@@ -505,24 +701,24 @@ func (b *Backend) do(op string, npu func(c *call) error, cpu func() error, outs 
 	if err == nil {
 		return c.finish()
 	}
-	// Operators may have written some outputs on the device before the failure.
-	for _, r := range c.outs {
-		b.hostWrote(r.key)
-	}
 	if _, ok := err.(unsupportedError); !ok || cpu == nil {
 		return err
 	}
 	return b.fallback(op, err.Error(), cpu, outs...)
 }
 
-// fallback runs cpu for op, logging the reason once.
+// fallback runs cpu for op, logging the reason once. The CPU code reads host
+// buffers, so every device-newer mirror is copied back first.
 func (b *Backend) fallback(op, reason string, cpu func() error, outs ...regionKey) error {
 	b.notice(op, reason)
+	if err := b.flushAll(); err != nil {
+		return err
+	}
 	if err := cpu(); err != nil {
 		return err
 	}
 	for _, k := range outs {
-		b.hostWrote(k)
+		b.announce(k) // a layer's output, as if an NPU operation had written it
 	}
 	return nil
 }

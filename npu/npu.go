@@ -46,6 +46,7 @@ type config struct {
 	cubeMath  CubeMath
 	memLimit  int64
 	logf      func(format string, args ...any)
+	poison    bool // tests: fill host buffers whose device copy is newer with NaN
 }
 
 func defaultConfig() config {

@@ -22,6 +22,8 @@ var cpu = layers.CPU()
 var (
 	_ layers.ConvBackend       = (*Backend)(nil)
 	_ layers.GemmBackend       = (*Backend)(nil)
+	_ layers.LinearBackend     = (*Backend)(nil)
+	_ layers.HostSync          = (*Backend)(nil)
 	_ layers.ActivationBackend = (*Backend)(nil)
 	_ layers.PoolBackend       = (*Backend)(nil)
 	_ layers.BatchNormBackend  = (*Backend)(nil)
@@ -160,11 +162,9 @@ func (op *convOp) SetWeights(w, bias []float32) error {
 			return err
 		}
 	}
-	if err := upload(m.w, unsafe.Pointer(&w[0]), int64(len(w))*4); err != nil {
+	if err := b.up(m.w, unsafe.Pointer(&w[0]), int64(len(w))*4); err != nil {
 		return err
 	}
-	b.stats.Uploads++
-	b.stats.UploadBytes += int64(len(w)) * 4
 	op.hasB = bias != nil
 	if op.hasB {
 		if m.bias == 0 {
@@ -172,11 +172,9 @@ func (op *convOp) SetWeights(w, bias []float32) error {
 				return err
 			}
 		}
-		if err := upload(m.bias, unsafe.Pointer(&bias[0]), int64(g.K)*4); err != nil {
+		if err := b.up(m.bias, unsafe.Pointer(&bias[0]), int64(g.K)*4); err != nil {
 			return err
 		}
-		b.stats.Uploads++
-		b.stats.UploadBytes += int64(g.K) * 4
 	}
 	op.wHost = append(op.wHost[:0], w...)
 	op.bHost = append(op.bHost[:0], bias...)
@@ -241,7 +239,7 @@ func (op *convOp) Forward(y, x []float32, n int) error {
 	xk := keyOf(x)
 	yk := keyOf(y)
 	err := b.do("Conv2d", func(c *call) error {
-		xd, err := c.in(xk, false)
+		xd, err := c.keepIn(xk)
 		if err != nil {
 			return err
 		}
@@ -297,7 +295,7 @@ func (op *convOp) Forward(y, x []float32, n int) error {
 func (op *convOp) backward(c *call, x, dy, dx, dw, db []float32, n int) error {
 	g, b := op.g, op.b
 	xk := keyOf(x)
-	xd, err := c.in(xk, false)
+	xd, err := c.keptIn(xk)
 	if err != nil {
 		return err
 	}
@@ -409,20 +407,10 @@ func (op *convOp) BackwardFilter(dw, db, x, dy []float32, n int) error {
 // ---- matrix products ----
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C with aclnnMm (alpha 1, beta 0) or
-// aclnnInplaceAddmm; transposes and leading dimensions become strides. C is
-// uploaded whenever it is read (beta ≠ 0): Linear writes its bias into it on the
-// host just before.
+// aclnnInplaceAddmm; transposes and leading dimensions become strides.
 func (b *Backend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) error {
 	cpuCall := func() error {
 		return cpu.(layers.GemmBackend).Sgemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
-	}
-	// view describes op(X) as rows×cols from X stored with leading dimension ld,
-	// and returns how many elements it spans.
-	view := func(trans bool, rows, cols, ld int) (rs, cs int64, need int) {
-		if trans { // stored cols×rows
-			return 1, int64(ld), (cols-1)*ld + rows
-		}
-		return int64(ld), 1, (rows-1)*ld + cols
 	}
 	ck := keyOf(c)
 	if m <= 0 || n <= 0 || k <= 0 {
@@ -431,64 +419,180 @@ func (b *Backend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 			return err
 		}
 		defer b.leave()
+		if err := b.flush(ck); err != nil {
+			return err
+		}
 		if err := cpuCall(); err != nil {
 			return err
 		}
 		b.hostWrote(ck)
 		return nil
 	}
-	ars, acs, na := view(transA, m, k, lda)
-	brs, bcs, nb := view(transB, k, n, ldb)
-	_, _, nc := view(false, m, n, ldc)
-	if na > len(a) || nb > len(bm) || nc > len(c) || lda < 1 || ldb < 1 || ldc < n ||
-		(!transA && lda < k) || (transA && lda < m) || (!transB && ldb < n) || (transB && ldb < k) {
+	if !gemmFits(transA, transB, m, n, k, len(a), lda, len(bm), ldb, len(c), ldc) {
 		return cpuCall() // the CPU reports the bad size
 	}
 	return b.do("Sgemm", func(cl *call) error {
-		ak := keyOf(a)
-		adev, err := cl.in(ak, false)
-		if err != nil {
-			return err
+		return b.gemm(cl, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, regionKey{})
+	}, cpuCall, ck)
+}
+
+// gemmView describes op(X) as rows×cols from X stored with leading dimension ld,
+// and returns how many elements it spans.
+func gemmView(trans bool, rows, cols, ld int) (rs, cs int64, need int) {
+	if trans { // stored cols×rows
+		return 1, int64(ld), (cols-1)*ld + rows
+	}
+	return int64(ld), 1, (rows-1)*ld + cols
+}
+
+// gemmFits reports whether the operands hold the views Sgemm describes.
+func gemmFits(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) bool {
+	_, _, na := gemmView(transA, m, k, lda)
+	_, _, nb := gemmView(transB, k, n, ldb)
+	_, _, nc := gemmView(false, m, n, ldc)
+	return na <= la && nb <= lb && nc <= lc && lda >= 1 && ldb >= 1 && ldc >= n &&
+		(transA || lda >= k) && (!transA || lda >= m) && (transB || ldb >= n) && (!transB || ldb >= k)
+}
+
+// gemm launches C = alpha·op(A)·op(B) + beta·C within call cl. The operand whose
+// key is kept is a forward input read again (see keepIn).
+func (b *Backend) gemm(cl *call, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int, kept regionKey) error {
+	ars, acs, _ := gemmView(transA, m, k, lda)
+	brs, bcs, _ := gemmView(transB, k, n, ldb)
+	in := func(k regionKey) (devPtr, error) {
+		if k == kept {
+			return cl.keptIn(k)
 		}
-		bk := keyOf(bm)
-		bdev, err := cl.in(bk, false)
-		if err != nil {
-			return err
-		}
-		at := matrix(adev, int64(len(a)), int64(m), int64(k), ars, acs)
-		bt := matrix(bdev, int64(len(bm)), int64(k), int64(n), brs, bcs)
-		cube := b.cfg.cubeMath
-		if alpha == 1 && beta == 0 {
-			cdev, err := cl.out(ck, ldc != n || len(c) != m*n)
-			if err != nil {
-				return err
-			}
-			ct := matrix(cdev, int64(len(c)), int64(m), int64(n), int64(ldc), 1)
-			return cl.launch("aclnnMm", b.newKey("Mm").t(at, bt, ct).i(int64(cube)), func(bd *builder) error {
-				var ws C.uint64_t
-				st := C.aclnnMmGetWorkspaceSize(bd.tensor(at), bd.tensor(bt), bd.tensor(ct), C.int8_t(cube), &ws, &bd.e.ex)
-				return bd.done("aclnnMm", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
-					return C.aclnnMm(w, n, e, s)
-				})
-			})
-		}
-		if _, err := cl.in(ck, true); err != nil {
-			return err
-		}
-		cdev, err := cl.out(ck, false)
+		return cl.in(k, false)
+	}
+	adev, err := in(keyOf(a))
+	if err != nil {
+		return err
+	}
+	bdev, err := in(keyOf(bm))
+	if err != nil {
+		return err
+	}
+	at := matrix(adev, int64(len(a)), int64(m), int64(k), ars, acs)
+	bt := matrix(bdev, int64(len(bm)), int64(k), int64(n), brs, bcs)
+	cube := b.cfg.cubeMath
+	ck := keyOf(c)
+	if alpha == 1 && beta == 0 {
+		cdev, err := cl.out(ck, ldc != n || len(c) != m*n)
 		if err != nil {
 			return err
 		}
 		ct := matrix(cdev, int64(len(c)), int64(m), int64(n), int64(ldc), 1)
-		return cl.launch("aclnnInplaceAddmm", b.newKey("InplaceAddmm").t(ct, at, bt).f(beta, alpha).i(int64(cube)), func(bd *builder) error {
+		return cl.launch("aclnnMm", b.newKey("Mm").t(at, bt, ct).i(int64(cube)), func(bd *builder) error {
 			var ws C.uint64_t
-			st := C.aclnnInplaceAddmmGetWorkspaceSize(bd.tensor(ct), bd.tensor(at), bd.tensor(bt),
-				bd.scalar(beta), bd.scalar(alpha), C.int8_t(cube), &ws, &bd.e.ex)
-			return bd.done("aclnnInplaceAddmm", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
-				return C.aclnnInplaceAddmm(w, n, e, s)
+			st := C.aclnnMmGetWorkspaceSize(bd.tensor(at), bd.tensor(bt), bd.tensor(ct), C.int8_t(cube), &ws, &bd.e.ex)
+			return bd.done("aclnnMm", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
+				return C.aclnnMm(w, n, e, s)
 			})
 		})
-	}, cpuCall, ck)
+	}
+	cdev, err := cl.out(ck, true) // C is read
+	if err != nil {
+		return err
+	}
+	ct := matrix(cdev, int64(len(c)), int64(m), int64(n), int64(ldc), 1)
+	return cl.launch("aclnnInplaceAddmm", b.newKey("InplaceAddmm").t(ct, at, bt).f(beta, alpha).i(int64(cube)), func(bd *builder) error {
+		var ws C.uint64_t
+		st := C.aclnnInplaceAddmmGetWorkspaceSize(bd.tensor(ct), bd.tensor(at), bd.tensor(bt),
+			bd.scalar(beta), bd.scalar(alpha), C.int8_t(cube), &ws, &bd.e.ex)
+		return bd.done("aclnnInplaceAddmm", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
+			return C.aclnnInplaceAddmm(w, n, e, s)
+		})
+	})
+}
+
+// LinearForward computes y = x·wᵀ (aclnnMm) and adds the bias broadcast over the
+// rows (aclnnInplaceAdd), all on the device.
+func (b *Backend) LinearForward(y, x, w, bias []float32, rows, in, out int) error {
+	cpuCall := func() error { return cpu.(layers.LinearBackend).LinearForward(y, x, w, bias, rows, in, out) }
+	if rows <= 0 || in <= 0 || out <= 0 || len(y) < rows*out || len(x) < rows*in || len(w) < out*in ||
+		(bias != nil && len(bias) < out) {
+		return cpuCall() // the CPU reports the bad size
+	}
+	y, x, w = y[:rows*out], x[:rows*in], w[:out*in]
+	return b.do("Linear", func(cl *call) error {
+		// x is read again by LinearBackward (dw = dyᵀ·x).
+		xk := keyOf(x)
+		if _, err := cl.keepIn(xk); err != nil {
+			return err
+		}
+		if err := b.gemm(cl, false, true, rows, out, in, 1, x, in, w, in, 0, y, out, xk); err != nil {
+			return err
+		}
+		if bias == nil {
+			return nil
+		}
+		bias = bias[:out]
+		yd, err := cl.out(keyOf(y), false)
+		if err != nil {
+			return err
+		}
+		bd, err := cl.in(keyOf(bias), false)
+		if err != nil {
+			return err
+		}
+		yt := contiguous(yd, int64(rows*out), f32, fmtND, int64(rows), int64(out))
+		bt := contiguous(bd, int64(out), f32, fmtND, 1, int64(out))
+		return b.inplaceAdd(cl, yt, bt)
+	}, cpuCall, keyOf(y))
+}
+
+// LinearBackward computes dw = dyᵀ·x and dx = dy·w (aclnnMm) and db, the column
+// sums of dy (aclnnReduceSum over dimension 0), on the device.
+func (b *Backend) LinearBackward(dw, db, dx, dy, x, w []float32, rows, in, out int) error {
+	cpuCall := func() error {
+		return cpu.(layers.LinearBackend).LinearBackward(dw, db, dx, dy, x, w, rows, in, out)
+	}
+	if rows <= 0 || in <= 0 || out <= 0 || len(dw) < out*in || len(dy) < rows*out || len(x) < rows*in ||
+		len(w) < out*in || (db != nil && len(db) < out) || (dx != nil && len(dx) < rows*in) {
+		return cpuCall()
+	}
+	dw, dy, x, w = dw[:out*in], dy[:rows*out], x[:rows*in], w[:out*in]
+	outs, nout := [3]regionKey{keyOf(dw)}, 1
+	if db != nil {
+		db = db[:out]
+		outs[nout], nout = keyOf(db), nout+1
+	}
+	if dx != nil {
+		dx = dx[:rows*in]
+		outs[nout], nout = keyOf(dx), nout+1
+	}
+	return b.do("Linear backward", func(cl *call) error {
+		if err := b.gemm(cl, true, false, out, in, rows, 1, dy, out, x, in, 0, dw, in, keyOf(x)); err != nil {
+			return err
+		}
+		if db != nil {
+			dyd, err := cl.in(keyOf(dy), false)
+			if err != nil {
+				return err
+			}
+			dbd, err := cl.out(keyOf(db), false)
+			if err != nil {
+				return err
+			}
+			dyt := contiguous(dyd, int64(rows*out), f32, fmtND, int64(rows), int64(out))
+			dbt := flat(dbd, out)
+			err = cl.launch("aclnnReduceSum", b.newKey("ReduceSum").t(dyt, dbt), func(bd *builder) error {
+				var ws C.uint64_t
+				st := C.aclnnReduceSumGetWorkspaceSize(bd.tensor(dyt), bd.ints(0), false, C.ACL_FLOAT, bd.tensor(dbt), &ws, &bd.e.ex)
+				return bd.done("aclnnReduceSum", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
+					return C.aclnnReduceSum(w, n, e, s)
+				})
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if dx == nil {
+			return nil
+		}
+		return b.gemm(cl, false, false, rows, in, out, 1, dy, out, w, in, 0, dx, in, regionKey{})
+	}, cpuCall, outs[:nout]...)
 }
 
 // ---- activations ----

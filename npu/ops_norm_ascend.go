@@ -81,12 +81,22 @@ func (b *Backend) BatchNormTrain(y, mean, invStd, variance, x, gamma, beta []flo
 		onCPU = true
 		return cpu.(layers.BatchNormBackend).BatchNormTrain(y, mean, invStd, variance, x, gamma, beta, n, c, hw, eps)
 	}, yk, mk, ik)
-	if err == nil && !onCPU {
-		for i, is := range invStd {
-			variance[i] = float32(max(1/(float64(is)*float64(is))-float64(eps), 0))
-		}
+	if err != nil || onCPU {
+		return err
 	}
-	return err
+	// The variance is derived on the host, which needs invStd; the layer's
+	// running update reads mean next, so both come back now.
+	if err := b.ToHost(invStd); err != nil {
+		return err
+	}
+	if err := b.ToHost(mean); err != nil {
+		return err
+	}
+	for i, is := range invStd {
+		variance[i] = float32(max(1/(float64(is)*float64(is))-float64(eps), 0))
+	}
+	b.HostWrote(variance)
+	return nil
 }
 
 // ins returns the device copies of up to five inputs.
@@ -114,8 +124,14 @@ func (b *Backend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int
 		if err != nil {
 			return err
 		}
+		// shift − mean·scale is folded on the host.
+		for _, s := range [3][]float32{mean, scale, shift} {
+			if err := b.flush(keyOf(s)); err != nil {
+				return err
+			}
+		}
 		sk := keyOf(scale)
-		sd, err := cl.in(sk, true)
+		sd, err := cl.in(sk, false)
 		if err != nil {
 			return err
 		}
@@ -140,14 +156,19 @@ func (b *Backend) ChannelAffine(y, x, mean, scale, shift []float32, n, c, hw int
 		if err := b.mul(cl, xt, st, yt); err != nil {
 			return err
 		}
-		return cl.launch("aclnnInplaceAdd", b.newKey("InplaceAdd").t(yt, ht), func(bd *builder) error {
-			var ws C.uint64_t
-			s := C.aclnnInplaceAddGetWorkspaceSize(bd.tensor(yt), bd.tensor(ht), bd.scalar(1), &ws, &bd.e.ex)
-			return bd.done("aclnnInplaceAdd", s, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
-				return C.aclnnInplaceAdd(w, n, e, s)
-			})
-		})
+		return b.inplaceAdd(cl, yt, ht)
 	}, func() error { return cpu.(layers.BatchNormBackend).ChannelAffine(y, x, mean, scale, shift, n, c, hw) }, yk)
+}
+
+// inplaceAdd launches y += o (o broadcast to y's shape).
+func (b *Backend) inplaceAdd(cl *call, yt, ot tdesc) error {
+	return cl.launch("aclnnInplaceAdd", b.newKey("InplaceAdd").t(yt, ot), func(bd *builder) error {
+		var ws C.uint64_t
+		s := C.aclnnInplaceAddGetWorkspaceSize(bd.tensor(yt), bd.tensor(ot), bd.scalar(1), &ws, &bd.e.ex)
+		return bd.done("aclnnInplaceAdd", s, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
+			return C.aclnnInplaceAdd(w, n, e, s)
+		})
+	})
 }
 
 func (b *Backend) mul(cl *call, xt, ot, yt tdesc) error {
@@ -191,6 +212,9 @@ func (b *Backend) BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, invSt
 		}
 		var rv devPtr
 		if !batchStats {
+			if err := b.flush(keyOf(invStd)); err != nil { // read below
+				return err
+			}
 			if cap(b.scratch) < c {
 				b.scratch = make([]float32, c)
 			}
@@ -334,8 +358,14 @@ func (b *Backend) SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft
 	}
 	defer b.leave()
 	b.notice("SoftmaxCrossEntropy", ceOnHost)
+	if err := b.flush(keyOf(logits)); err != nil {
+		return 0, err
+	}
+	if err := b.flush(keyOf(soft)); err != nil {
+		return 0, err
+	}
 	loss, err := cpu.(layers.SoftmaxBackend).SoftmaxCrossEntropy(grad, logits, labels, soft, rows, classes, smoothing)
-	b.hostWrote(keyOf(grad))
+	b.announce(keyOf(grad)) // the loss's own buffer
 	return loss, err
 }
 
@@ -360,6 +390,9 @@ func (b *Backend) Dropout(y, mask, x []float32, p float32, seed, step uint64) er
 			return err
 		}
 		defer b.leave()
+		if err := b.flush(keyOf(x)); err != nil {
+			return err
+		}
 		if err := cpuCall(); err != nil {
 			return err
 		}
@@ -369,7 +402,7 @@ func (b *Backend) Dropout(y, mask, x []float32, p float32, seed, step uint64) er
 	}
 	dropoutMask(mask, p, seed, step)
 	return b.do("Dropout", func(cl *call) error {
-		b.hostWrote(mk)
+		b.announce(mk) // drawn on the host just now; DropoutBackward reads it again
 		d, err := b.ins(cl, x, mask)
 		if err != nil {
 			return err

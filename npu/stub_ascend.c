@@ -26,7 +26,7 @@ struct aclBoolArray { int n; bool v[8]; };
 struct aclScalar { double v; };
 
 enum { OP_CONV, OP_CONVBWD, OP_MM, OP_ADDMM, OP_RELU, OP_IRELU, OP_THRBWD, OP_POOL, OP_POOLBWD,
-	OP_SOFTMAX, OP_SOFTMAXBWD, OP_BN, OP_BNBWD, OP_MUL, OP_IADD };
+	OP_SOFTMAX, OP_SOFTMAXBWD, OP_BN, OP_BNBWD, OP_MUL, OP_IADD, OP_RSUM };
 
 struct aclOpExecutor {
 	int op, repeatable, runs, nt;
@@ -317,6 +317,16 @@ aclnnStatus aclnnInplaceAddGetWorkspaceSize(const aclTensor *a, const aclTensor 
 	return done1("aclnnInplaceAddGetWorkspaceSize", e, ex, 0);
 }
 
+aclnnStatus aclnnReduceSumGetWorkspaceSize(const aclTensor *x, const aclIntArray *dims, bool keep, aclDataType dt,
+		aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+	// What the backend uses: a row-major 2-D x summed over dimension 0 into a float out.
+	NEED(x->nd == 2 && contig(x) && contig(out) && dims && dims->n == 1 && dims->v[0] == 0 && !keep &&
+		dt == ACL_FLOAT && numel(out) == x->dims[1]);
+	aclOpExecutor *e = newex(OP_RSUM, ws, ex);
+	targ(e, x); targ(e, out);
+	return done1("aclnnReduceSumGetWorkspaceSize", e, ex, 0);
+}
+
 // ---- phase 2: reference arithmetic ----
 static void conv(aclOpExecutor *e) {
 	const aclTensor *x = e->t[0], *w = e->t[1], *b = e->t[2], *y = e->t[3];
@@ -484,6 +494,15 @@ static aclnnStatus run(const char *name, int op, void *ws, uint64_t wsSize, aclO
 	case OP_BNBWD: bnbwd(e); break;
 	case OP_MUL: bcast(e->t[0], e->t[1], e->t[2], 0, 0); break;
 	case OP_IADD: bcast(e->t[0], e->t[1], e->t[0], 1, e->s[0]); break;
+	case OP_RSUM: {
+		const aclTensor *x = e->t[0];
+		for (int64_t j = 0; j < x->dims[1]; j++) {
+			double s = 0;
+			for (int64_t i = 0; i < x->dims[0]; i++) s += F(x)[i * x->dims[1] + j];
+			F(e->t[1])[j] = (float)s;
+		}
+		break;
+	}
 	}
 	return 0;
 }
@@ -503,3 +522,4 @@ RUN(aclnnBatchNorm, OP_BN)
 RUN(aclnnBatchNormBackward, OP_BNBWD)
 RUN(aclnnMul, OP_MUL)
 RUN(aclnnInplaceAdd, OP_IADD)
+RUN(aclnnReduceSum, OP_RSUM)

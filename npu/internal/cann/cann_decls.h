@@ -17,7 +17,8 @@
  *                    aclnn_addmm.h, aclnn_relu.h, aclnn_threshold_backward.h,
  *                    aclnn_max_pool2d_with_indices.h, aclnn_max_pool2d_with_indices_backward.h,
  *                    aclnn_softmax.h, aclnn_softmax_backward.h, aclnn_batch_norm.h,
- *                    aclnn_batch_norm_backward.h, aclnn_mul.h, aclnn_add.h
+ *                    aclnn_batch_norm_backward.h, aclnn_mul.h, aclnn_add.h,
+ *                    aclnn_reduce_sum.h (the "aclnnReduceSum" page)
  *
  * API drift is real (older releases lack cubeMathType on aclnnConvolution): on a
  * machine with CANN, conformance/conformance.cc includes CANN's own headers and then
@@ -193,6 +194,11 @@ GOVGG_ACLNN_RUN(aclnnMul);
 aclnnStatus aclnnInplaceAddGetWorkspaceSize(const aclTensor *selfRef, const aclTensor *other,
 	const aclScalar *alpha, uint64_t *workspaceSize, aclOpExecutor **executor);
 GOVGG_ACLNN_RUN(aclnnInplaceAdd);
+
+aclnnStatus aclnnReduceSumGetWorkspaceSize(const aclTensor *self, const aclIntArray *dims,
+	bool keepDims, aclDataType dtype, aclTensor *out, uint64_t *workspaceSize,
+	aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnReduceSum);
 
 #undef GOVGG_ACLNN_RUN
 
