@@ -2,57 +2,268 @@ package conv
 
 import "github.com/govgg/govgg/asm"
 
-// backwardFilter computes dW = Σ dY·col(X)ᵀ, reducing over every output pixel of
-// the batch a block of L pixels at a time. The reduction runs over pixels, so for
-// both GEMM operands to pack without a transpose of the large one, col(X)ᵀ is
-// built pixel-major: an L × R·S·C matrix with the taps in (r,s,c) order, whose
-// rows are R·S copies of C contiguous floats from a zero-padded channels-last copy
-// of the input band the block reads. One GEMM per block then accumulates
-// dW' (K × R·S·C) += dY (K × L) · col(X)ᵀ, reading dY in place when the block lies
-// in one image; asm.Sgemm packs into pooled buffers, so nothing is allocated per
-// call. dW' is permuted into dw (K×C×R×S) at the end.
+// backwardFilter computes dW = Σ dY·col(X)ᵀ and the bias gradient, reducing over
+// every output pixel of the batch. It has two schemes and picks one per geometry:
+//
+// Tiles (every layer with enough channels): for each kernel tap (r,s),
+// dW[:, :, r, s] = Σ_pixels dY[k, pixel] · X[c, pixel shifted by (r,s)]. X is copied
+// once into a zero-padded channels-last image in blocks of 64 channels
+// ([C/64][image][row][column][64]), so the shift is a pointer offset and a tile's
+// 64 channels of all pixels are one contiguous stream; dY is read in place, its
+// NCHW planes contiguous along pixels (small maps are first regrouped as
+// [K][image][pixel], so that a block of rows spanning images is one stream a
+// plane). asm.GradW accumulates a 6 (k) × 64 (c) tile of one tap over a block of
+// output rows with the tile in registers: no im2col matrix, no transpose, no
+// packing. Tiles accumulate into partials laid out
+// [k][tap][c], which the end permutes into dw (K×C×R×S). Threads split the output
+// rows (each range with its own partial, summed at the end) when there are few
+// tiles, and the tiles otherwise.
+//
+// GEMM (a first layer's few input channels, or fewer than 6 output channels): the
+// reduction runs a block of L pixels at a time over col(X)ᵀ built pixel-major,
+// an L × R·S·C matrix with the taps in (r,s,c) order whose rows are R·S copies of
+// C contiguous floats from the same padded channels-last image. One GEMM per
+// block accumulates dW' (K × R·S·C) += dY (K × L) · col(X)ᵀ, reading dY in place
+// when the block lies in one image; asm.Sgemm packs into pooled buffers, so
+// nothing is allocated per call. dW' is permuted into dw at the end.
 type backwardFilter struct {
-	g         Geometry
-	hp, wp    int // padded height and width of the channels-last copy
+	g        Geometry
+	hp, wp   int   // padded height and width of the channels-last copy
+	cb       int   // channels a block of the copy: C, or asm.GradWCols for tiles
+	rsOff    []int // per tap (r,s): (r·DilH·wp + s·DilW)·cb
+	tiles    bool  // the tile scheme, else GEMM
+	perImage bool  // convert and reduce one image at a time
+	cl       []float32
+	clBlock  int // floats between channel blocks in cl
+
+	// GEMM scheme.
 	chunk     int // pixels per block
-	perImage  bool
 	blockCols int
-	rsOff     []int     // per tap (r,s): (r·DilH·wp + s·DilW)·C
-	cl        []float32 // channels-last padded image, or the padded batch when folded
 	colT      []float32 // chunk × R·S·C
 	dyScr     []float32 // K × chunk, dY of a block that spans images
 	dwr       []float32 // K × R·S·C
 
-	// Work shared with the parallel helpers (rowsFn is b.colRows, made once so
-	// that the parallel regions allocate nothing).
-	rowsFn, clFn func(lo, hi int)
-	cur          struct {
-		x          []float32 // images being converted
-		row0, rows int       // padded rows held in cl
-		c0, l      int       // the block's columns
+	// Tile scheme.
+	kt, ct     int // tiles along K (asm.GradWRows) and along C (asm.GradWCols)
+	cp, ldp    int // partial: kt·GradWRows rows of ldp = R·S·cp floats
+	part       [][]float32
+	aOff, bOff []int // per output row of the loaded images: its dY and X offsets
+	fold       bool  // regroup dY as [K][image][pixel] into dyF
+	dyF        []float32
+	split      struct{ rows, groups, chunkRows int }
+
+	// Work shared with the parallel helpers. The funcs are methods bound once, so
+	// that the parallel regions allocate nothing.
+	rowsFn, clFn, tileFn, sumFn, finishFn, foldFn func(lo, hi int)
+	cur                                           struct {
+		x, dy, dw, db []float32
+		dyIn          []float32 // dY as given, while folding it
+		n             int
+		c0, l         int  // the GEMM block's columns
+		first         bool // the tile partials are not yet initialized
 	}
 }
 
+// tilePixels is the number of output pixels a tile accumulates per GradW call:
+// the X rows they read (times 64 channels) stay in L2 across the taps and tiles
+// that reuse them.
+const tilePixels = 512
+
 func (b *backwardFilter) init(g Geometry) {
-	b.g = g
+	// Tiles need whole 6-channel planes of dY; with few input channels most of each
+	// 64-wide tile would be wasted, and im2col's (r,s,c) rows fill the GEMM instead.
+	b.setup(g, g.K >= asm.GradWRows && g.C >= 16)
+}
+
+// setup prepares the tile scheme or the GEMM scheme for g.
+func (b *backwardFilter) setup(g Geometry, tiles bool) {
+	*b = backwardFilter{g: g, tiles: tiles}
+	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
+	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finish, b.foldDY
+	pq := g.OutH() * g.OutW()
+	b.cb = g.C
+	if tiles {
+		b.cb = asm.GradWCols
+	}
+	for r := 0; r < g.R; r++ {
+		for s := 0; s < g.S; s++ {
+			b.rsOff = append(b.rsOff, (r*g.DilH*b.wp+s*g.DilW)*b.cb)
+		}
+	}
+	if tiles {
+		b.kt = (g.K + asm.GradWRows - 1) / asm.GradWRows
+		b.ct = (g.C + asm.GradWCols - 1) / asm.GradWCols
+		b.cp = b.ct * asm.GradWCols
+		b.ldp = g.R * g.S * b.cp
+		// Whole images when their padded copy is small (rows of several images
+		// then share the threads), one at a time when large.
+		b.perImage = b.hp*b.wp*b.cp > 1<<20
+		b.fold = !b.perImage && pq < 256
+		return
+	}
 	rsc := g.R * g.S * g.C
 	// Up to 4 MiB of col(X)ᵀ a block: the GEMMs reduce over enough pixels to be
 	// worth their fork-join.
 	b.chunk = chunkCols(rsc, 1<<20)
-	pq := g.OutH() * g.OutW()
 	if b.perImage = pq >= b.chunk; b.perImage {
 		b.blockCols = balancedBlocks(pq, b.chunk)
 	}
-	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
-	for r := 0; r < g.R; r++ {
-		for s := 0; s < g.S; s++ {
-			b.rsOff = append(b.rsOff, (r*g.DilH*b.wp+s*g.DilW)*g.C)
-		}
-	}
-	b.rowsFn, b.clFn = b.colRows, b.toChannelsLast
 }
 
 func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
+	g := b.g
+	pq := g.OutH() * g.OutW()
+	if db != nil {
+		b.cur.db, b.cur.dy, b.cur.n = db, dy, n
+		asm.ParallelFor(g.K, max(1, (1<<16)/(n*pq)), b.sumFn)
+	}
+	if b.tiles {
+		b.runTiles(dw, x, dy, n)
+	} else {
+		b.runGEMM(dw, x, dy, n)
+	}
+	b.cur.x, b.cur.dy, b.cur.dw, b.cur.db = nil, nil, nil, nil
+}
+
+// runTiles is the tile scheme (see backwardFilter).
+func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
+	g := b.g
+	p, q := g.OutH(), g.OutW()
+	chw, kpq := g.C*g.H*g.W, g.K*p*q
+	imgs := n
+	if b.perImage {
+		imgs = 1
+	}
+	// Channels C…cp of the last block stay zero from here on.
+	b.clBlock = imgs * b.hp * b.wp * b.cb
+	if l := b.ct * b.clBlock; len(b.cl) < l {
+		b.cl = make([]float32, l)
+	}
+	if rows := imgs * p; len(b.aOff) != rows {
+		b.aOff, b.bOff = make([]int, rows), make([]int, rows)
+		imgStride := kpq // dY planes of an image are K·P·Q apart, or P·Q once folded
+		if b.fold {
+			imgStride = p * q
+		}
+		for i := range b.aOff {
+			img, y := i/p, i%p
+			b.aOff[i] = img*imgStride + y*q
+			b.bOff[i] = (img*b.hp + y*g.StrideH) * b.wp * b.cb
+		}
+	}
+	b.planSplit(imgs * p)
+	if len(b.part) < b.split.rows {
+		b.part = make([][]float32, b.split.rows)
+	}
+	for i := range b.part[:b.split.rows] {
+		if len(b.part[i]) == 0 {
+			b.part[i] = make([]float32, b.kt*asm.GradWRows*b.ldp)
+		}
+	}
+	b.cur.first = true
+	if b.fold {
+		if len(b.dyF) < n*kpq {
+			b.dyF = make([]float32, n*kpq)
+		}
+		b.cur.dyIn, b.cur.n = dy, n
+		asm.ParallelFor(g.K, max(1, (1<<16)/(n*p*q)), b.foldFn)
+		b.cur.dyIn = nil
+	}
+	for img := 0; img < n; img += imgs {
+		b.cur.x = x[img*chw : (img+imgs)*chw]
+		b.cur.dy = dy[img*kpq : (img+imgs)*kpq]
+		if b.fold {
+			b.cur.dy = b.dyF[:n*kpq]
+		}
+		b.load(imgs)
+		asm.ParallelFor(b.split.rows*b.split.groups, 1, b.tileFn)
+		b.cur.first = false
+	}
+	b.cur.dw = dw
+	asm.ParallelFor(g.K, max(1, (1<<15)/(b.ldp*b.split.rows)), b.finishFn)
+}
+
+// planSplit chooses how the threads share rows output rows of tiles: by ranges of
+// rows, each with its own partial, when there are too few tiles to go around, and
+// by groups of K-tiles.
+func (b *backwardFilter) planSplit(rows int) {
+	t := asm.Threads()
+	s := &b.split
+	s.rows, s.groups = 1, min(b.kt, 4*t)
+	if t > 1 && b.kt*b.ct < 8*t && rows >= 2*t {
+		s.rows, s.groups = t, min(b.kt, 2)
+	}
+	s.chunkRows = max(1, tilePixels/b.g.OutW())
+}
+
+// tileItems runs work items [lo, hi): item i accumulates row range i/groups of the
+// loaded images into its partial, for K-tile group i%groups.
+func (b *backwardFilter) tileItems(lo, hi int) {
+	g := &b.g
+	s := &b.split
+	rows := len(b.aOff)
+	lda := g.OutH() * g.OutW() // dY plane stride
+	if b.fold {
+		lda *= b.cur.n
+	}
+	block := b.clBlock
+	const mr, nr = asm.GradWRows, asm.GradWCols
+	for it := lo; it < hi; it++ {
+		r, grp := it/s.groups, it%s.groups
+		r0, r1 := r*rows/s.rows, (r+1)*rows/s.rows
+		t0, t1 := grp*b.kt/s.groups, (grp+1)*b.kt/s.groups
+		part := b.part[r]
+		if b.cur.first {
+			clear(part[t0*mr*b.ldp : t1*mr*b.ldp])
+		}
+		for c0 := r0; c0 < r1; c0 += s.chunkRows {
+			ao, bo := b.aOff[c0:min(r1, c0+s.chunkRows)], b.bOff[c0:min(r1, c0+s.chunkRows)]
+			for ch := 0; ch < b.cp; ch += nr {
+				xb := b.cl[ch/nr*block:]
+				for t := t0; t < t1; t++ {
+					// The last tile overlaps the one before when K is not a
+					// multiple of 6; finish reads its rows accordingly.
+					a := b.cur.dy[min(t*mr, g.K-mr)*lda:]
+					acc := part[t*mr*b.ldp+ch:]
+					for tap, off := range b.rsOff {
+						asm.GradW(acc[tap*b.cp:], b.ldp, a, lda, ao, xb[off:], g.StrideW*nr, bo, g.OutW())
+					}
+				}
+			}
+		}
+	}
+}
+
+// finish writes dw[k] for k in [lo, hi): the partials' sum, permuted from
+// [tap][c] to [c][tap].
+func (b *backwardFilter) finish(lo, hi int) {
+	g := &b.g
+	const mr = asm.GradWRows
+	rs := g.R * g.S
+	parts := b.part[:b.split.rows]
+	for k := lo; k < hi; k++ {
+		row := k
+		if t := k / mr; t == b.kt-1 && g.K%mr != 0 {
+			row = t*mr + k - (g.K - mr)
+		}
+		dst := b.cur.dw[k*g.C*rs : (k+1)*g.C*rs]
+		for tap := 0; tap < rs; tap++ {
+			src := parts[0][row*b.ldp+tap*b.cp:][:g.C]
+			for c, v := range src {
+				dst[c*rs+tap] = v
+			}
+			for _, p := range parts[1:] {
+				src := p[row*b.ldp+tap*b.cp:][:g.C]
+				for c, v := range src {
+					dst[c*rs+tap] += v
+				}
+			}
+		}
+	}
+}
+
+// runGEMM is the GEMM scheme (see backwardFilter).
+func (b *backwardFilter) runGEMM(dw, x, dy []float32, n int) {
 	g := b.g
 	pq := g.OutH() * g.OutW()
 	rsc := g.R * g.S * g.C
@@ -69,10 +280,6 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 		b.dyScr = make([]float32, g.K*b.chunk)
 		b.dwr = make([]float32, g.K*rsc)
 	}
-	if db != nil {
-		sumRows(db, dy, n, g.K, pq)
-	}
-	defer func() { b.cur.x = nil }()
 	var beta float32
 	block := func(c0, l int, dyb []float32, lda int) {
 		b.cur.c0, b.cur.l = c0, l
@@ -131,55 +338,78 @@ func (b *backwardFilter) load(n int) {
 }
 
 // toChannelsLast writes padded rows [lo, hi) (numbered over the images) of cur.x
-// into cl as wp×C rows, zero outside the image.
+// into cl as wp×cb rows, zero outside the image: channel ch of a pixel goes to
+// block ch/cb, whose rows follow each other (one block when cb = C).
 func (b *backwardFilter) toChannelsLast(lo, hi int) {
 	g := &b.g
-	c, w := g.C, g.W
-	const tile = 64 // pixels: a tile's C-wide destination stays in L1
+	c, w, cb := g.C, g.W, b.cb
+	nb := (c + cb - 1) / cb
+	row, block := b.wp*cb, b.clBlock
+	const tile = 64 // pixels: a tile's destination stays in L1
 	for i := lo; i < hi; i++ {
 		img, pr := i/b.hp, i%b.hp
-		dst := b.cl[i*b.wp*c : (i+1)*b.wp*c]
 		iy := pr - g.PadH
+		for bk := 0; bk < nb; bk++ {
+			dst := b.cl[bk*block+i*row : bk*block+(i+1)*row]
+			if iy < 0 || iy >= g.H {
+				clear(dst)
+				continue
+			}
+			clear(dst[:g.PadW*cb])
+			clear(dst[(g.PadW+w)*cb:])
+		}
 		if iy < 0 || iy >= g.H {
-			clear(dst)
 			continue
 		}
-		clear(dst[:g.PadW*c])
-		clear(dst[(g.PadW+w)*c:])
 		x := b.cur.x[img*c*g.H*w:]
 		plane := g.H * w
 		for t0 := 0; t0 < w; t0 += tile {
 			t1 := min(w, t0+tile)
 			ch := 0
-			// Eight channels at a time: one 32-byte group written per pixel.
-			for ; ch+8 <= c; ch += 8 {
+			// Eight channels at a time (never across blocks: cb is C or a multiple
+			// of 8): one 32-byte group written per pixel.
+			for ; ch+8 <= c && (cb%8 == 0 || nb == 1); ch += 8 {
 				o := ch*plane + iy*w
 				s0 := x[o+t0 : o+t1]
 				n := len(s0)
 				s1, s2, s3 := x[o+plane+t0:][:n], x[o+2*plane+t0:][:n], x[o+3*plane+t0:][:n]
 				s4, s5, s6, s7 := x[o+4*plane+t0:][:n], x[o+5*plane+t0:][:n], x[o+6*plane+t0:][:n], x[o+7*plane+t0:][:n]
+				dst := b.cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
 				for j, v := range s0 {
-					d := (*[8]float32)(dst[(g.PadW+t0+j)*c+ch:])
+					d := (*[8]float32)(dst[j*cb:])
 					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = v, s1[j], s2[j], s3[j], s4[j], s5[j], s6[j], s7[j]
 				}
 			}
-			for ; ch+4 <= c; ch += 4 {
+			for ; ch+4 <= c && (cb%4 == 0 || nb == 1); ch += 4 {
 				o := ch*plane + iy*w
 				s0, s1 := x[o+t0:o+t1], x[o+plane+t0:o+plane+t1]
 				s2, s3 := x[o+2*plane+t0:o+2*plane+t1], x[o+3*plane+t0:o+3*plane+t1]
 				s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+				dst := b.cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
 				for j, v := range s0 {
-					d := (*[4]float32)(dst[(g.PadW+t0+j)*c+ch:])
+					d := (*[4]float32)(dst[j*cb:])
 					d[0], d[1], d[2], d[3] = v, s1[j], s2[j], s3[j]
 				}
 			}
 			for ; ch < c; ch++ {
 				src := x[ch*plane+iy*w+t0 : ch*plane+iy*w+t1]
-				d := dst[(g.PadW+t0)*c+ch:]
+				d := b.cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
 				for j, v := range src {
-					d[j*c] = v
+					d[j*cb] = v
 				}
 			}
+		}
+	}
+}
+
+// foldDY copies channels [lo, hi) of cur.dyIn (N×K×P·Q) into dyF as K×N×P·Q.
+func (b *backwardFilter) foldDY(lo, hi int) {
+	g := &b.g
+	pq := g.OutH() * g.OutW()
+	n := b.cur.n
+	for k := lo; k < hi; k++ {
+		for img := 0; img < n; img++ {
+			copy(b.dyF[(k*n+img)*pq:(k*n+img+1)*pq], b.cur.dyIn[(img*g.K+k)*pq:])
 		}
 	}
 }
@@ -213,15 +443,18 @@ func (b *backwardFilter) colRows(lo, hi int) {
 	}
 }
 
-// sumRows sets db[k] to the sum of dy over images and pixels for channel k,
-// accumulated in float64 (asm.SumSq's vector sum; its sum of squares is unused).
-func sumRows(db, dy []float32, n, k, pq int) {
-	for kk := 0; kk < k; kk++ {
+// sumBias sets db[k], for k in [lo, hi), to the sum of dy over images and pixels
+// for channel k, accumulated in float64 (asm.SumSq's vector sum; its sum of
+// squares is unused).
+func (b *backwardFilter) sumBias(lo, hi int) {
+	g := &b.g
+	pq := g.OutH() * g.OutW()
+	for k := lo; k < hi; k++ {
 		var s float64
-		for i := 0; i < n; i++ {
-			v, _ := asm.SumSq(dy[(i*k+kk)*pq : (i*k+kk+1)*pq])
+		for i := 0; i < b.cur.n; i++ {
+			v, _ := asm.SumSq(b.cur.dy[(i*g.K+k)*pq : (i*g.K+k+1)*pq])
 			s += v
 		}
-		db[kk] = float32(s)
+		b.cur.db[k] = float32(s)
 	}
 }

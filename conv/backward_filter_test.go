@@ -1,0 +1,184 @@
+package conv
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/govgg/govgg/asm"
+)
+
+// bfGeometries exercise both backward-filter schemes: channel counts that leave
+// ragged 6-row and 64-column tiles, strides, dilation, 1×1 and 5×3 kernels, maps
+// small enough to fold dY, and one large enough to run an image at a time.
+var bfGeometries = []struct {
+	name string
+	g    Geometry
+	n    int
+}{
+	{"c70k13", geom(70, 13, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1), 3},
+	{"c64k6", geom(64, 6, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1), 2},
+	{"c16k7/s2", geom(16, 7, 11, 9, 3, 3, 2, 2, 1, 1, 1, 1), 3},
+	{"c20k9/d2", geom(20, 9, 10, 11, 3, 3, 1, 1, 2, 2, 2, 2), 2},
+	{"c33k8/1x1", geom(33, 8, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1), 4},
+	{"c130k12/5x3", geom(130, 12, 7, 9, 5, 3, 1, 2, 2, 1, 1, 1), 2},
+	{"c64k64/2x2", geom(64, 64, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1), 9},
+	{"c64k6/perImage", geom(64, 6, 130, 129, 3, 3, 1, 1, 1, 1, 1, 1), 2},
+	{"c3k16", geom(3, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2}, // GEMM only
+}
+
+// TestBackwardFilterSchemes runs each scheme that applies on every ISA and on 1–3
+// threads against the float64 reference, with unaligned inputs, a NaN-filled dw
+// that must be overwritten and sentinels around it.
+func TestBackwardFilterSchemes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, tc := range bfGeometries {
+		g, n := tc.g, tc.n
+		if testing.Short() && g.H > 100 {
+			continue
+		}
+		x := offsetSlice(randF32(rng, n*g.C*g.H*g.W+1), 1)
+		dy := offsetSlice(randF32(rng, n*g.K*g.OutH()*g.OutW()+3), 3)
+		x64, dy64 := ToFloat64(x), ToFloat64(dy)
+		dwRef, dbRef := ReferenceBackwardFilter(g, n, x64, dy64)
+		dwScale, dbScale := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
+		for _, tiles := range []bool{false, true} {
+			if tiles && g.K < asm.GradWRows {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/tiles=%v", tc.name, tiles), func(t *testing.T) {
+				forEachISA(t, func(t *testing.T) {
+					for _, th := range []int{1, 2, 3} {
+						defer asm.SetThreads(asm.SetThreads(th))
+						var b backwardFilter
+						b.setup(g, tiles)
+						for range 2 { // the second call reuses the scratch
+							dw, dwGuard := guarded(len(dwRef), 2)
+							for i := range dw {
+								dw[i] = float32(math.NaN())
+							}
+							db := make([]float32, g.K)
+							b.run(dw, db, x, dy, n)
+							checkAgainst(t, fmt.Sprintf("threads=%d dw", th), dw, dwRef, dwScale)
+							checkAgainst(t, fmt.Sprintf("threads=%d db", th), db, dbRef, dbScale)
+							dwGuard(t)
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestBackwardFilterChoice pins which scheme init picks.
+func TestBackwardFilterChoice(t *testing.T) {
+	for _, tc := range []struct {
+		g     Geometry
+		tiles bool
+	}{
+		{Square3x3(3, 64, 224, 224), false},
+		{Square3x3(64, 64, 32, 32), true},
+		{Square3x3(512, 512, 2, 2), true},
+		{geom(17, 5, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1), false},
+	} {
+		var b backwardFilter
+		b.init(tc.g)
+		if b.tiles != tc.tiles {
+			t.Errorf("%v: tiles = %v, want %v", tc.g, b.tiles, tc.tiles)
+		}
+	}
+}
+
+// TestBackwardFilterBatchChange runs one scheme state on batches of different sizes
+// (the row tables, folded dY and the channel blocks of the copy all depend on n).
+func TestBackwardFilterBatchChange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	g := geom(70, 13, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1)
+	var b backwardFilter
+	b.setup(g, true)
+	for _, n := range []int{4, 1, 6, 2} {
+		x := randF32(rng, n*g.C*g.H*g.W)
+		dy := randF32(rng, n*g.K*g.OutH()*g.OutW())
+		x64, dy64 := ToFloat64(x), ToFloat64(dy)
+		dwRef, _ := ReferenceBackwardFilter(g, n, x64, dy64)
+		dwScale, _ := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
+		dw := make([]float32, len(dwRef))
+		b.run(dw, nil, x, dy, n)
+		checkAgainst(t, fmt.Sprintf("n=%d", n), dw, dwRef, dwScale)
+	}
+}
+
+// TestBackwardFilterNoAlloc checks that a warm call allocates nothing.
+func TestBackwardFilterNoAlloc(t *testing.T) {
+	if asm.Threads() < 2 {
+		t.Skip("needs 2 threads for the parallel paths")
+	}
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, g := range []Geometry{Square3x3(64, 64, 8, 8), Square3x3(16, 8, 4, 4), Square3x3(3, 16, 8, 8)} {
+		const n = 4
+		p, err := NewPlan(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randF32(rng, n*g.C*g.H*g.W)
+		dy := randF32(rng, n*g.K*g.OutH()*g.OutW())
+		dw := make([]float32, g.K*g.C*9)
+		db := make([]float32, g.K)
+		_ = p.BackwardFilter(dw, db, x, dy, n)
+		if a := testing.AllocsPerRun(5, func() { _ = p.BackwardFilter(dw, db, x, dy, n) }); a != 0 {
+			t.Errorf("%v: %v allocations per warm call", g, a)
+		}
+	}
+}
+
+// bfBenchLayers add VGG16's 224×224 layers at batch 8 (a training step's) to the
+// shared benchmark shapes.
+var bfBenchLayers = append(append([]benchLayer(nil), benchLayers...),
+	benchLayer{"b8_conv1_2", Square3x3(64, 64, 224, 224), 8},
+	benchLayer{"b8_conv2_2", Square3x3(128, 128, 112, 112), 8},
+	benchLayer{"b8_conv3_2", Square3x3(256, 256, 56, 56), 8},
+	benchLayer{"b8_conv4_2", Square3x3(512, 512, 28, 28), 8},
+	benchLayer{"b8_conv5_1", Square3x3(512, 512, 14, 14), 8},
+)
+
+// BenchmarkBackwardFilterSchemes runs both schemes side by side:
+// go test -run=none -bench 'BackwardFilterSchemes/cifar' ./conv
+func BenchmarkBackwardFilterSchemes(b *testing.B) {
+	dw := make([]float32, 512*512*9)
+	db := make([]float32, 512)
+	for _, l := range bfBenchLayers {
+		b.Run(l.name, func(b *testing.B) {
+			d := newBenchData(l)
+			g := l.g
+			for _, tiles := range []bool{false, true} {
+				if tiles && g.K < asm.GradWRows {
+					continue
+				}
+				name := "gemm"
+				if tiles {
+					name = "tiles"
+				}
+				for _, th := range benchThreads {
+					b.Run(fmt.Sprintf("%s/threads=%d", name, th), func(b *testing.B) {
+						defer asm.SetThreads(asm.SetThreads(th))
+						var bf backwardFilter
+						bf.setup(g, tiles)
+						run := func() { bf.run(dw[:g.K*g.C*g.R*g.S], db[:g.K], d.x, d.y, l.n) }
+						run()
+						b.ResetTimer()
+						cpu0 := cpuTime()
+						for b.Loop() {
+							run()
+						}
+						flops := float64(g.FLOPs(l.n)) * float64(b.N)
+						b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+						if cpu := cpuTime() - cpu0; cpu > 0 {
+							b.ReportMetric(flops/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+						}
+					})
+				}
+			}
+		})
+	}
+}
