@@ -8,7 +8,7 @@ import (
 // winogradFilterImpl is the active path's filter-transform kernel (see
 // winogradFilterGo) and winogradFilterLanes the most lanes it takes a call.
 var (
-	winogradFilterImpl  func(dst *float32, dstride, dstep int, t *float32, n2 int, w *float32, wlane, wstep, count, lanes int)
+	winogradFilterImpl  func(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int)
 	winogradFilterLanes int
 )
 
@@ -23,13 +23,15 @@ var (
 //
 // Set writes the transform into the GEMM's panel layout directly, lane-parallel
 // over a panel's rows, with no intermediate matrix and no repacking: training
-// sets new weights every step, and the α² matrices are 4·α²/9 times w's size.
+// sets new weights every step, and the α² matrices are α²/9 times w's size. Each
+// filter is transformed in two passes, H = G·g then U = H·Gᵀ (3α² + 9α
+// multiply-adds, half of a 9-term sum per element), with G rounded to float32.
 type WinogradFilter struct {
 	m, alpha   int
 	k, c       int // of the filters w
 	rows, cols int // of each U[ξ]
 	transposed bool
-	t          []float32 // α²×9: U[ξ] = Σ_t t[ξ·9+t]·g[t], for g row-major 3×3
+	gm         []float32 // G (α×3) in float32; G·J (columns reversed) when transposed
 	u          []*PackedA
 	panels     []*aPanels // u's panels, all in buf
 	buf        []float32
@@ -53,19 +55,14 @@ func NewWinogradFilter(m, k, c int, transposed bool) (*WinogradFilter, error) {
 	if transposed {
 		f.rows, f.cols = c, k
 	}
-	// T in float64, rounded once. rot180(g)[r][j] = g[2−r][2−j].
-	f.t = make([]float32, a*a*9)
-	for ra, ga := range gm {
-		for rb, gb := range gm {
-			for r := 0; r < 3; r++ {
-				for j := 0; j < 3; j++ {
-					tap := r*3 + j
-					if transposed {
-						tap = (2-r)*3 + 2 - j
-					}
-					f.t[(ra*a+rb)*9+tap] = float32(ga[r] * gb[j])
-				}
+	// G·rot180(g)·Gᵀ = (G·J)·g·(G·J)ᵀ, J reversing the 3 taps.
+	f.gm = make([]float32, a*3)
+	for r, row := range gm {
+		for j, v := range row {
+			if transposed {
+				j = 2 - j
 			}
+			f.gm[r*3+j] = float32(v)
 		}
 	}
 	f.u = make([]*PackedA, a*a)
@@ -148,7 +145,7 @@ func (f *WinogradFilter) run(lo, hi int) {
 			lanes := min(winogradFilterLanes, mr-l0, f.rows-i0-l0)
 			dst := &ap.data[k0*ap.mPad+i0*kc+l0]
 			src := &f.w[(i0+l0)*ri+k0*cj]
-			winogradFilterImpl(dst, f.stride, mr, &f.t[0], len(f.u), src, ri, cj, kc, lanes)
+			winogradFilterImpl(dst, f.stride, mr, &f.gm[0], f.alpha, src, ri, cj, kc, lanes)
 		}
 	}
 }

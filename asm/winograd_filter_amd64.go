@@ -14,24 +14,28 @@ var _ = registerKernels(func(isa ISA) {
 })
 
 // winogradFilterAVX512 is the filter transform of WinogradFilter, lane-parallel over
-// up to 16 filters (gathered at stride wlane), K-masked to lanes ≤ 16:
+// up to 16 filters (gathered at stride wlane), K-masked to lanes ≤ 16. With
+// multiply-adds fused:
 //
 //	for p := 0; p < count; p++ {
-//		for x := 0; x < n2; x++ {
-//			for i := 0; i < lanes; i++ {
-//				s := t[x*9] * w[p*wstep+i*wlane]
-//				for j := 1; j < 9; j++ {
-//					s += t[x*9+j] * w[p*wstep+i*wlane+j] // fused multiply-add
+//		for i := 0; i < lanes; i++ {
+//			g := w[p*wstep+i*wlane:]
+//			for a := 0; a < α; a++ {
+//				var h [3]float32
+//				for j := 0; j < 3; j++ {
+//					h[j] = gm[a*3]*g[j] + gm[a*3+1]*g[3+j] + gm[a*3+2]*g[6+j]
 //				}
-//				dst[x*dstride+p*dstep+i] = s
+//				for b := 0; b < α; b++ {
+//					dst[(a*α+b)*dstride+p*dstep+i] = h[0]*gm[b*3] + h[1]*gm[b*3+1] + h[2]*gm[b*3+2]
+//				}
 //			}
 //		}
 //	}
 //
 //go:noescape
-func winogradFilterAVX512(dst *float32, dstride, dstep int, t *float32, n2 int, w *float32, wlane, wstep, count, lanes int)
+func winogradFilterAVX512(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int)
 
 // winogradFilterAVX2 is winogradFilterAVX512 on ymm registers: lanes ≤ 8.
 //
 //go:noescape
-func winogradFilterAVX2(dst *float32, dstride, dstep int, t *float32, n2 int, w *float32, wlane, wstep, count, lanes int)
+func winogradFilterAVX2(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int)

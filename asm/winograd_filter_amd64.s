@@ -37,18 +37,19 @@ DATA wfMask<>+48(SB)/8, $0
 DATA wfMask<>+56(SB)/8, $0
 GLOBL wfMask<>(SB), RODATA|NOPTR, $64
 
-// func winogradFilterAVX512(dst *float32, dstride, dstep int, t *float32, n2 int, w *float32, wlane, wstep, count, lanes int)
+// func winogradFilterAVX512(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int)
 //
-// Per position: gather the 9 taps of 16 filters (Z0–Z8), then for each ξ one
-// 9-term dot product with T's row (broadcast from memory) and a masked store.
+// Per position: gather the 9 taps g[r][j] of up to 16 filters (Z0–Z8, r·3+j);
+// per row a of G, H = G[a]·g (Z10–Z12, one per column j); per row b, U[a][b] =
+// H·G[b]ᵀ, stored under the lane mask K1. G's entries are broadcast from memory.
 TEXT ·winogradFilterAVX512(SB), NOSPLIT, $0-80
 	MOVQ dst+0(FP), DI
 	MOVQ dstride+8(FP), R8
-	SHLQ $2, R8
+	SHLQ $2, R8                      // bytes between the U[ξ]
 	MOVQ dstep+16(FP), R9
 	SHLQ $2, R9
-	MOVQ t+24(FP), R10
-	MOVQ n2+32(FP), R11
+	MOVQ gm+24(FP), R10
+	MOVQ alpha+32(FP), R11
 	MOVQ w+40(FP), SI
 	MOVQ wlane+48(FP), AX
 	VPBROADCASTD AX, Z20
@@ -94,25 +95,35 @@ wf512_pos:
 	VPXORD Z8, Z8, Z8
 	KMOVW K1, K2
 	VGATHERDPS 32(SI)(Z20*4), K2, Z8
-	MOVQ R10, DX                     // T row
-	MOVQ DI, R13                     // U[ξ] at this position
+	MOVQ R10, DX                     // G[a]
+	MOVQ DI, R13                     // U[a·α+b] at this position
 	MOVQ R11, R14
 
-wf512_xi:
-	VMULPS.BCST (DX), Z0, Z9
-	VFMADD231PS.BCST 4(DX), Z1, Z9
-	VFMADD231PS.BCST 8(DX), Z2, Z9
-	VFMADD231PS.BCST 12(DX), Z3, Z9
-	VFMADD231PS.BCST 16(DX), Z4, Z9
-	VFMADD231PS.BCST 20(DX), Z5, Z9
-	VFMADD231PS.BCST 24(DX), Z6, Z9
-	VFMADD231PS.BCST 28(DX), Z7, Z9
-	VFMADD231PS.BCST 32(DX), Z8, Z9
-	VMOVUPS Z9, K1, (R13)
-	ADDQ $36, DX
+wf512_a:
+	VMULPS.BCST      (DX), Z0, Z10   // H[j] = Σ_r G[a][r]·g[r][j]
+	VMULPS.BCST      (DX), Z1, Z11
+	VMULPS.BCST      (DX), Z2, Z12
+	VFMADD231PS.BCST 4(DX), Z3, Z10
+	VFMADD231PS.BCST 4(DX), Z4, Z11
+	VFMADD231PS.BCST 4(DX), Z5, Z12
+	VFMADD231PS.BCST 8(DX), Z6, Z10
+	VFMADD231PS.BCST 8(DX), Z7, Z11
+	VFMADD231PS.BCST 8(DX), Z8, Z12
+	MOVQ R10, AX                     // G[b]
+	MOVQ R11, CX
+
+wf512_b:
+	VMULPS.BCST      (AX), Z10, Z13  // U[a][b] = Σ_j H[j]·G[b][j]
+	VFMADD231PS.BCST 4(AX), Z11, Z13
+	VFMADD231PS.BCST 8(AX), Z12, Z13
+	VMOVUPS Z13, K1, (R13)
+	ADDQ $12, AX
 	ADDQ R8, R13
+	DECQ CX
+	JNZ  wf512_b
+	ADDQ $12, DX
 	DECQ R14
-	JNZ  wf512_xi
+	JNZ  wf512_a
 	ADDQ R12, SI
 	ADDQ R9, DI
 	DECQ BX
@@ -122,20 +133,20 @@ wf512_done:
 	VZEROUPPER
 	RET
 
-// func winogradFilterAVX2(dst *float32, dstride, dstep int, t *float32, n2 int, w *float32, wlane, wstep, count, lanes int)
+// func winogradFilterAVX2(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int)
+//
+// As winogradFilterAVX512 with up to 8 lanes: g in Y0–Y8, H in Y9–Y11, U in Y12,
+// broadcasts in Y13–Y14, the lane mask in Y15. The gather index is rebuilt in Y12
+// per position (16 registers are all in use).
 TEXT ·winogradFilterAVX2(SB), NOSPLIT, $0-80
 	MOVQ dst+0(FP), DI
 	MOVQ dstride+8(FP), R8
 	SHLQ $2, R8
 	MOVQ dstep+16(FP), R9
 	SHLQ $2, R9
-	MOVQ t+24(FP), R10
-	MOVQ n2+32(FP), R11
+	MOVQ gm+24(FP), R10
+	MOVQ alpha+32(FP), R11
 	MOVQ w+40(FP), SI
-	MOVQ wlane+48(FP), AX
-	MOVQ AX, X13
-	VPBROADCASTD X13, Y13
-	VPMULLD wfIota<>+0(SB), Y13, Y13 // Y13 = i*wlane
 	MOVQ wstep+56(FP), R12
 	SHLQ $2, R12
 	MOVQ count+64(FP), BX
@@ -150,61 +161,70 @@ TEXT ·winogradFilterAVX2(SB), NOSPLIT, $0-80
 	JZ    wf2_done
 
 wf2_pos:
+	VPBROADCASTD wlane+48(FP), Y12
+	VPMULLD      wfIota<>+0(SB), Y12, Y12 // Y12 = i*wlane
 	VXORPS Y0, Y0, Y0
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, (SI)(Y13*4), Y0
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, (SI)(Y12*4), Y0
 	VXORPS Y1, Y1, Y1
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 4(SI)(Y13*4), Y1
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 4(SI)(Y12*4), Y1
 	VXORPS Y2, Y2, Y2
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 8(SI)(Y13*4), Y2
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 8(SI)(Y12*4), Y2
 	VXORPS Y3, Y3, Y3
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 12(SI)(Y13*4), Y3
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 12(SI)(Y12*4), Y3
 	VXORPS Y4, Y4, Y4
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 16(SI)(Y13*4), Y4
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 16(SI)(Y12*4), Y4
 	VXORPS Y5, Y5, Y5
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 20(SI)(Y13*4), Y5
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 20(SI)(Y12*4), Y5
 	VXORPS Y6, Y6, Y6
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 24(SI)(Y13*4), Y6
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 24(SI)(Y12*4), Y6
 	VXORPS Y7, Y7, Y7
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 28(SI)(Y13*4), Y7
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 28(SI)(Y12*4), Y7
 	VXORPS Y8, Y8, Y8
-	VMOVAPS Y15, Y14
-	VGATHERDPS Y14, 32(SI)(Y13*4), Y8
+	VMOVAPS Y15, Y13
+	VGATHERDPS Y13, 32(SI)(Y12*4), Y8
 	MOVQ R10, DX
 	MOVQ DI, R13
 	MOVQ R11, R14
 
-wf2_xi:
-	VBROADCASTSS (DX), Y10
-	VMULPS       Y10, Y0, Y9
-	VBROADCASTSS 4(DX), Y11
-	VFMADD231PS  Y11, Y1, Y9
-	VBROADCASTSS 8(DX), Y12
-	VFMADD231PS  Y12, Y2, Y9
-	VBROADCASTSS 12(DX), Y10
-	VFMADD231PS  Y10, Y3, Y9
-	VBROADCASTSS 16(DX), Y11
-	VFMADD231PS  Y11, Y4, Y9
-	VBROADCASTSS 20(DX), Y12
-	VFMADD231PS  Y12, Y5, Y9
-	VBROADCASTSS 24(DX), Y10
-	VFMADD231PS  Y10, Y6, Y9
-	VBROADCASTSS 28(DX), Y11
-	VFMADD231PS  Y11, Y7, Y9
-	VBROADCASTSS 32(DX), Y12
-	VFMADD231PS  Y12, Y8, Y9
-	VMASKMOVPS Y9, Y15, (R13)
-	ADDQ $36, DX
+wf2_a:
+	VBROADCASTSS (DX), Y13
+	VBROADCASTSS 4(DX), Y14
+	VMULPS       Y13, Y0, Y9
+	VMULPS       Y13, Y1, Y10
+	VMULPS       Y13, Y2, Y11
+	VBROADCASTSS 8(DX), Y13
+	VFMADD231PS  Y14, Y3, Y9
+	VFMADD231PS  Y14, Y4, Y10
+	VFMADD231PS  Y14, Y5, Y11
+	VFMADD231PS  Y13, Y6, Y9
+	VFMADD231PS  Y13, Y7, Y10
+	VFMADD231PS  Y13, Y8, Y11
+	MOVQ R10, AX
+	MOVQ R11, CX
+
+wf2_b:
+	VBROADCASTSS (AX), Y13
+	VBROADCASTSS 4(AX), Y14
+	VMULPS       Y13, Y9, Y12
+	VBROADCASTSS 8(AX), Y13
+	VFMADD231PS  Y14, Y10, Y12
+	VFMADD231PS  Y13, Y11, Y12
+	VMASKMOVPS   Y12, Y15, (R13)
+	ADDQ $12, AX
 	ADDQ R8, R13
+	DECQ CX
+	JNZ  wf2_b
+	ADDQ $12, DX
 	DECQ R14
-	JNZ  wf2_xi
+	JNZ  wf2_a
 	ADDQ R12, SI
 	ADDQ R9, DI
 	DECQ BX

@@ -21,7 +21,7 @@ func TestWinogradFilterKernel(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer restore()
-			for _, n2 := range []int{16, 36, 64} {
+			for _, alpha := range []int{4, 6, 8} {
 				for lanes := 1; lanes <= winogradFilterLanes; lanes++ {
 					for _, count := range []int{1, 2, 5, 67} {
 						off := (lanes + count) % 4
@@ -31,7 +31,7 @@ func TestWinogradFilterKernel(t *testing.T) {
 						}
 						dstep := lanes + off
 						dstride := (count-1)*dstep + lanes + 3
-						tt := make([]float32, n2*9+off)
+						tt := make([]float32, alpha*3+off)
 						for i := range tt {
 							tt[i] = float32(2*rng.Float64() - 1)
 						}
@@ -41,15 +41,15 @@ func TestWinogradFilterKernel(t *testing.T) {
 						}
 						w[off+(count-1)*wstep+(lanes-1)*wlane+4] = float32(math.NaN())
 						w[off+wlane*(lanes/2)+8] = float32(math.Inf(1))
-						nd := (n2-1)*dstride + (count-1)*dstep + lanes
+						nd := (alpha*alpha-1)*dstride + (count-1)*dstep + lanes
 						got := make([]float32, nd+off+2*guard)
 						want := make([]float32, len(got))
 						for i := range got {
 							got[i], want[i] = sentinel, sentinel
 						}
-						winogradFilterImpl(&got[guard+off], dstride, dstep, &tt[off], n2, &w[off], wlane, wstep, count, lanes)
-						winogradFilterGo(&want[guard+off], dstride, dstep, &tt[off], n2, &w[off], wlane, wstep, count, lanes)
-						what := fmt.Sprintf("n2=%d lanes=%d count=%d", n2, lanes, count)
+						winogradFilterImpl(&got[guard+off], dstride, dstep, &tt[off], alpha, &w[off], wlane, wstep, count, lanes)
+						winogradFilterGo(&want[guard+off], dstride, dstep, &tt[off], alpha, &w[off], wlane, wstep, count, lanes)
+						what := fmt.Sprintf("alpha=%d lanes=%d count=%d", alpha, lanes, count)
 						for i := range got {
 							g, e := got[i], want[i]
 							if math.Float32bits(e) == math.Float32bits(sentinel) {

@@ -3,35 +3,45 @@ package asm
 import "unsafe"
 
 // winogradFilterGo is the twin of the filter-transform kernels: for count
-// positions p and lanes i, the α² (n2) outputs of the 3×3 filter at
-// w[p·wstep + i·wlane] (taps contiguous), each a 9-term sum in tap order (the
-// assembly fuses its multiply-adds; only that rounding differs):
+// positions p and lanes i, U = G·g·Gᵀ (α×α) of the 3×3 filter g at
+// w[p·wstep + i·wlane] (taps row-major, contiguous), in two passes with the same
+// order of operations as the assembly (which fuses its multiply-adds; only that
+// rounding differs):
 //
 //	for p := 0; p < count; p++ {
-//		for x := 0; x < n2; x++ {
-//			for i := 0; i < lanes; i++ {
-//				s := t[x*9] * w[p*wstep+i*wlane]
-//				for j := 1; j < 9; j++ {
-//					s += t[x*9+j] * w[p*wstep+i*wlane+j]
+//		for i := 0; i < lanes; i++ {
+//			g := w[p*wstep+i*wlane:]
+//			for a := 0; a < α; a++ {
+//				var h [3]float32
+//				for j := 0; j < 3; j++ {
+//					h[j] = gm[a*3]*g[j] + gm[a*3+1]*g[3+j] + gm[a*3+2]*g[6+j]
 //				}
-//				dst[x*dstride+p*dstep+i] = s
+//				for b := 0; b < α; b++ {
+//					dst[(a*α+b)*dstride+p*dstep+i] = h[0]*gm[b*3] + h[1]*gm[b*3+1] + h[2]*gm[b*3+2]
+//				}
 //			}
 //		}
 //	}
-func winogradFilterGo(dst *float32, dstride, dstep int, t *float32, n2 int, w *float32, wlane, wstep, count, lanes int) {
-	tt := unsafe.Slice(t, n2*9)
+func winogradFilterGo(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int) {
+	if count <= 0 || alpha <= 0 {
+		return
+	}
+	gg := unsafe.Slice(gm, alpha*3)
 	ww := unsafe.Slice(w, (count-1)*wstep+(lanes-1)*wlane+9)
-	dd := unsafe.Slice(dst, (n2-1)*dstride+(count-1)*dstep+lanes)
+	dd := unsafe.Slice(dst, (alpha*alpha-1)*dstride+(count-1)*dstep+lanes)
 	for p := 0; p < count; p++ {
 		for i := 0; i < lanes; i++ {
 			g := ww[p*wstep+i*wlane:][:9]
-			for x := 0; x < n2; x++ {
-				c := tt[x*9 : x*9+9]
-				s := c[0] * g[0]
-				for j := 1; j < 9; j++ {
-					s += c[j] * g[j]
+			for a := 0; a < alpha; a++ {
+				ga := gg[a*3 : a*3+3]
+				var h [3]float32
+				for j := range h {
+					h[j] = ga[0]*g[j] + ga[1]*g[3+j] + ga[2]*g[6+j]
 				}
-				dd[x*dstride+p*dstep+i] = s
+				for b := 0; b < alpha; b++ {
+					gb := gg[b*3 : b*3+3]
+					dd[(a*alpha+b)*dstride+p*dstep+i] = h[0]*gb[0] + h[1]*gb[1] + h[2]*gb[2]
+				}
 			}
 		}
 	}

@@ -2,7 +2,9 @@ package conv
 
 import (
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/govgg/govgg/asm"
 )
@@ -23,9 +25,12 @@ func trainBenchLayers() []benchLayer {
 }
 
 // BenchmarkTrainPrep documents what preparing the weights costs in training, where
-// they change every step: "prep" times SetWeights+Forward+BackwardData, "noprep"
-// Forward+BackwardData on unchanged weights; the difference is the preparation (for
-// Winograd: U of the forward kernel and of the transposed backward-data kernel).
+// they change every step. Each iteration times a step with new weights
+// (SetWeights+Forward+BackwardData, "prep-step-ms") and one without
+// (Forward+BackwardData, "step-ms"); "prep-ms" and "prep-cpu-ms" are the medians of
+// their differences in wall and process CPU time: for Winograd, building U for the
+// forward kernel and for the transposed backward-data kernel. Paired medians hold
+// up on a shared machine, where single timings do not.
 // Select with e.g. -bench 'TrainPrep/cifar_conv4_2/.*/threads=1'.
 func BenchmarkTrainPrep(b *testing.B) {
 	for _, l := range trainBenchLayers() {
@@ -33,44 +38,49 @@ func BenchmarkTrainPrep(b *testing.B) {
 		dx := make([]float32, len(d.x))
 		for _, a := range []Algorithm{Im2col, WinogradF23, WinogradF43} {
 			for _, th := range benchThreads {
-				for _, prep := range []bool{true, false} {
-					name := fmt.Sprintf("%s/%v/threads=%d/noprep", l.name, a, th)
-					if prep {
-						name = fmt.Sprintf("%s/%v/threads=%d/prep", l.name, a, th)
+				b.Run(fmt.Sprintf("%s/%v/threads=%d", l.name, a, th), func(b *testing.B) {
+					defer asm.SetThreads(asm.SetThreads(th))
+					p, err := NewPlan(l.g, WithAlgorithm(a))
+					if err != nil {
+						b.Fatal(err)
 					}
-					b.Run(name, func(b *testing.B) {
-						defer asm.SetThreads(asm.SetThreads(th))
-						p, err := NewPlan(l.g, WithAlgorithm(a))
-						if err != nil {
-							b.Fatal(err)
-						}
-						step := func() error {
-							if prep {
-								if err := p.SetWeights(d.w, d.b); err != nil {
-									return err
-								}
-							}
-							if err := p.Forward(d.y, d.x, l.n); err != nil {
-								return err
-							}
-							return p.BackwardData(dx, d.y, l.n)
-						}
-						if err := p.SetWeights(d.w, d.b); err != nil {
-							b.Fatal(err)
-						}
-						if err := step(); err != nil { // warm: scratch, packed weights
-							b.Fatal(err)
-						}
-						b.ResetTimer()
-						for b.Loop() {
-							if err := step(); err != nil {
+					step := func(prep bool) (wall, cpu time.Duration) {
+						t0, c0 := time.Now(), cpuTime()
+						if prep {
+							if err := p.SetWeights(d.w, d.b); err != nil {
 								b.Fatal(err)
 							}
 						}
-						b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/step")
-					})
-				}
+						if err := p.Forward(d.y, d.x, l.n); err != nil {
+							b.Fatal(err)
+						}
+						if err := p.BackwardData(dx, d.y, l.n); err != nil {
+							b.Fatal(err)
+						}
+						return time.Since(t0), cpuTime() - c0
+					}
+					step(true) // warm: scratch, packed weights
+					var with, without, dWall, dCPU []float64
+					for b.Loop() {
+						w1, c1 := step(true)
+						w0, c0 := step(false)
+						with, without = append(with, prepMS(w1)), append(without, prepMS(w0))
+						dWall, dCPU = append(dWall, prepMS(w1-w0)), append(dCPU, prepMS(c1-c0))
+					}
+					b.ReportMetric(prepMedian(with), "prep-step-ms")
+					b.ReportMetric(prepMedian(without), "step-ms")
+					b.ReportMetric(prepMedian(dWall), "prep-ms")
+					b.ReportMetric(prepMedian(dCPU), "prep-cpu-ms")
+				})
 			}
 		}
 	}
+}
+
+func prepMS(d time.Duration) float64 { return d.Seconds() * 1e3 }
+
+func prepMedian(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
