@@ -117,7 +117,7 @@ func (ap *aPanels) pack(g *gemmGeom, transA bool, m, k int, a []float32, lda int
 	ap.mPad = (m + mr - 1) / mr * mr
 	need := ap.mPad * k
 	if cap(ap.data) < need {
-		ap.data = alignedFloats(need)
+		ap.data = panelFloats(need)
 	}
 	ap.data = ap.data[:need]
 	if m == 0 || k == 0 {

@@ -43,6 +43,7 @@ type kgen struct {
 	bcast   []int // broadcast temporaries, used round-robin
 	rowOpts []int // row counts with their own loop (the last is mr)
 	pfB     int   // B prefetch distance in bytes
+	pfA     int   // A prefetch distance in bytes, 0 for none
 }
 
 func (g *kgen) p(format string, a ...any) { fmt.Fprintf(g.b, "\t"+format+"\n", a...) }
@@ -79,6 +80,12 @@ func (g *kgen) loop(rows, vecs int) {
 	g.l(id + "_loop4")
 	for range 4 {
 		g.step(rows, vecs)
+	}
+	// At batch 1 the packed A (a layer's weights) streams from DRAM once per
+	// forward pass, sliver after sliver: fetch it well ahead of the hardware
+	// prefetcher, one line per 64 bytes of the 4 steps' A.
+	for off := 0; g.pfA > 0 && off < 4*4*g.mr; off += 64 {
+		g.p("PREFETCHT0 %d(SI)", g.pfA+off)
 	}
 	g.p("DECQ BX")
 	g.p("JNZ  %s_%s_loop4", g.label, id)
@@ -358,10 +365,10 @@ func genSgemm() []byte {
 
 `)
 	avx512 := &kgen{b: &b, name: "sgemmKernelAVX512", label: "k512", reg: "Z", lanes: 16, mr: 12, vecs: 2,
-		bReg: 24, bcast: []int{26, 27, 28, 29, 30, 31}, rowOpts: []int{4, 8, 12}, pfB: 1024}
+		bReg: 24, bcast: []int{26, 27, 28, 29, 30, 31}, rowOpts: []int{4, 8, 12}, pfB: 1024, pfA: 2048}
 	avx512.kernel()
 	avx2 := &kgen{b: &b, name: "sgemmKernelAVX2", label: "k2", reg: "Y", lanes: 8, mr: 6, vecs: 2,
-		bReg: 12, bcast: []int{14, 15}, rowOpts: []int{3, 6}, pfB: 512}
+		bReg: 12, bcast: []int{14, 15}, rowOpts: []int{3, 6}, pfB: 512, pfA: 2048}
 	avx2.kernel()
 	transposeKernel(&b, "packTrans12AVX512", 12)
 	transposeKernel(&b, "packTrans32AVX512", 32)

@@ -211,7 +211,7 @@ func BenchmarkTuneKC(b *testing.B) {
 }
 
 // TestDot4x4 compares each path's dot-product kernel with a float64 loop for
-// every length up to a few vectors plus a long one, including ldb = 0.
+// every length up to a few vectors plus a long one, including lda = 0 and ldb = 0.
 func TestDot4x4(t *testing.T) {
 	eachGeom(t, func(t *testing.T, g *gemmGeom) {
 		if g.dot4x4 == nil {
@@ -219,9 +219,9 @@ func TestDot4x4(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(4, 4))
 		for _, k := range append([]int{1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 47, 64, 65}, 1000) {
-			for _, ldb := range []int{k + 3, 0} {
-				lda := k + 1
-				a := make([]float32, 4*lda)
+			for _, ld := range [][2]int{{k + 1, k + 3}, {k + 1, 0}, {0, k + 3}} {
+				lda, ldb := ld[0], ld[1] // lda 0: one row of A read as all four (batch 1)
+				a := make([]float32, 3*lda+k)
 				b := make([]float32, 3*ldb+k)
 				for i := range a {
 					a[i] = rng.Float32() - 0.5
@@ -240,7 +240,7 @@ func TestDot4x4(t *testing.T) {
 							abs += math.Abs(x)
 						}
 						if d := math.Abs(float64(out[i*4+r]) - s); !(d <= 1e-6*float64(k+2)*abs+1e-30) {
-							t.Fatalf("k=%d ldb=%d: out[%d,%d] = %v, want %v", k, ldb, i, r, out[i*4+r], s)
+							t.Fatalf("k=%d lda=%d ldb=%d: out[%d,%d] = %v, want %v", k, lda, ldb, i, r, out[i*4+r], s)
 						}
 					}
 				}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package asm
+
+const hugePagesAvailable = false
+
+func adviseHuge([]float32) {}

@@ -1,0 +1,59 @@
+package asm
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestPanelFloats checks the packed-weight allocator: zeroed, 64-byte aligned,
+// never overlapping, and the large requests on huge-page boundaries.
+func TestPanelFloats(t *testing.T) {
+	type span struct{ lo, hi uintptr }
+	var got []span
+	for _, n := range []int{1, 1000, hugeMinBytes/4 - 1, hugeMinBytes / 4, hugeMinBytes/4 + 3, 1 << 20, 3<<20 + 5, hugeArenaBytes/8 + 1, hugeArenaBytes/2/4 + 1} {
+		p := panelFloats(n)
+		if len(p) != n || cap(p) != n {
+			t.Fatalf("panelFloats(%d): len %d cap %d", n, len(p), cap(p))
+		}
+		lo := uintptr(unsafe.Pointer(&p[0]))
+		if lo%64 != 0 {
+			t.Fatalf("panelFloats(%d) starts at %#x, not 64-byte aligned", n, lo)
+		}
+		if hugePagesAvailable && 4*n > hugeArenaBytes/2 && lo%hugePageBytes != 0 {
+			t.Fatalf("panelFloats(%d) (own huge-page block) starts at %#x", n, lo)
+		}
+		for i, v := range p {
+			if v != 0 {
+				t.Fatalf("panelFloats(%d)[%d] = %v, want 0", n, i, v)
+			}
+		}
+		for i := range p {
+			p[i] = 1
+		}
+		s := span{lo, lo + 4*uintptr(n)}
+		for _, o := range got {
+			if s.lo < o.hi && o.lo < s.hi {
+				t.Fatalf("panelFloats(%d) = [%#x,%#x) overlaps [%#x,%#x)", n, s.lo, s.hi, o.lo, o.hi)
+			}
+		}
+		got = append(got, s)
+	}
+}
+
+// TestHugeFloats checks the huge-page block: aligned to 2 MiB and zeroed.
+func TestHugeFloats(t *testing.T) {
+	for _, n := range []int{1, hugePageBytes / 4, hugePageBytes/4 + 1} {
+		p := hugeFloats(n)
+		if len(p) != n {
+			t.Fatalf("hugeFloats(%d): len %d", n, len(p))
+		}
+		if a := uintptr(unsafe.Pointer(&p[0])); a%hugePageBytes != 0 {
+			t.Fatalf("hugeFloats(%d) starts at %#x, not on a 2 MiB boundary", n, a)
+		}
+		for i, v := range p {
+			if v != 0 {
+				t.Fatalf("hugeFloats(%d)[%d] = %v", n, i, v)
+			}
+		}
+	}
+}
