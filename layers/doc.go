@@ -35,7 +35,16 @@
 // implements everything. Another backend (the Ascend one in package npu, under
 // -tags ascend) implements the operation groups it accelerates — ConvBackend,
 // GemmBackend, ActivationBackend, PoolBackend, BatchNormBackend, SoftmaxBackend,
-// DropoutBackend — and the layers use the CPU for the others. It registers itself
-// with RegisterBackend; UseBackend(name), GOVGG_BACKEND=name, or SetBackend on a
-// layer or Sequential select it.
+// DropoutBackend, LinearBackend — and the layers use the CPU for the others. It
+// registers itself with RegisterBackend; UseBackend(name), GOVGG_BACKEND=name, or
+// SetBackend on a layer or Sequential select it.
+//
+// A backend that keeps data in memory of its own (the Ascend one keeps activations
+// and gradients on the NPU between layers) implements HostSync: the layers call
+// ToHost before their host code reads a buffer that a backend operation may have
+// written (parameter gradients after Backward, batch-norm statistics) and
+// HostWrote after the host wrote one that an operation reads (parameters after an
+// optimizer step or ParamsChanged). Code outside the layers that reads a layer's
+// output calls the package function ToHost first; vgg.Model.Forward does so for
+// the logits.
 package layers

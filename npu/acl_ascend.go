@@ -75,7 +75,16 @@ type dtype C.aclDataType
 const (
 	f32 = dtype(C.ACL_FLOAT)
 	i32 = dtype(C.ACL_INT32)
+	i64 = dtype(C.ACL_INT64)
 )
+
+// intType is the aclDataType of a Go int.
+var intType = func() dtype {
+	if unsafe.Sizeof(int(0)) == 4 {
+		return i32
+	}
+	return i64
+}()
 
 // format is an aclFormat.
 type format C.aclFormat
@@ -185,6 +194,13 @@ func (bd *builder) scalar(v float32) *C.aclScalar {
 	s := C.aclCreateScalar(m, C.ACL_FLOAT)
 	bd.e.scalars = append(bd.e.scalars, s)
 	return s
+}
+
+// cstring makes a C string that lives as long as the executor.
+func (bd *builder) cstring(s string) *C.char {
+	m := C.CString(s)
+	bd.e.cmem = append(bd.e.cmem, unsafe.Pointer(m))
+	return m
 }
 
 // destroy releases the executor and every handle it was built from.

@@ -173,8 +173,8 @@ func TestTrainingStepMatchesCPU(t *testing.T) {
 		near(t, "eval logits", host(t, be, yn.Data()), want, 1e-4)
 		x.Data()[it] += 1
 	}
-	if s := be.Stats(); s.Fallbacks != 3 { // the three cross-entropy calls
-		t.Errorf("%d fallbacks, want 3 (cross-entropy only)", s.Fallbacks)
+	if s := be.Stats(); s.Fallbacks != 0 {
+		t.Errorf("%d calls ran on the CPU, want none", s.Fallbacks)
 	}
 }
 
@@ -345,25 +345,41 @@ func TestDropoutMaskMatchesCPU(t *testing.T) {
 	}
 }
 
-// TestFallbackLogsOnce: cross-entropy runs on the CPU with one notice, however
-// often it is called, and its result is the CPU's.
-func TestFallbackLogsOnce(t *testing.T) {
+// TestCrossEntropy: with class indices the loss and its gradient come from
+// aclnnCrossEntropyLoss(Grad) and equal the CPU's, reusing the executors; with
+// probability targets it runs on the CPU with one notice; a bad label is the
+// CPU's error.
+func TestCrossEntropy(t *testing.T) {
 	var lines []string
 	be := newStubBackend(t, WithLogger(func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }))
 	logits := []float32{1, 2, 3, -1, 0, 1}
+	soft := []float32{0.2, 0.3, 0.5, 1, 0, 0}
+	cb := layers.CPU().(layers.SoftmaxBackend)
+	g, want := make([]float32, 6), make([]float32, 6)
+	cases := []struct {
+		labels []int
+		soft   []float32
+	}{{[]int{2, 0}, nil}, {nil, soft}}
 	for i := 0; i < 3; i++ {
-		g, want := make([]float32, 6), make([]float32, 6)
-		loss, err := be.SoftmaxCrossEntropy(g, logits, []int{2, 0}, nil, 2, 3, 0.1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wl, _ := layers.CPU().(layers.SoftmaxBackend).SoftmaxCrossEntropy(want, logits, []int{2, 0}, nil, 2, 3, 0.1)
-		if loss != wl || !slices.Equal(g, want) {
-			t.Fatalf("loss %g grad %v, want %g %v", loss, g, wl, want)
+		for _, tc := range cases {
+			loss, err := be.SoftmaxCrossEntropy(g, logits, tc.labels, tc.soft, 2, 3, 0.1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wl, _ := cb.SoftmaxCrossEntropy(want, logits, tc.labels, tc.soft, 2, 3, 0.1)
+			near(t, "loss", []float32{float32(loss)}, []float32{float32(wl)}, 1e-6)
+			near(t, "grad", host(t, be, g), want, 1e-6)
 		}
 	}
 	if len(lines) != 1 || !strings.Contains(lines[0], "SoftmaxCrossEntropy runs on the CPU") {
-		t.Errorf("notices %q, want one about SoftmaxCrossEntropy", lines)
+		t.Errorf("notices %q, want one about SoftmaxCrossEntropy with probability targets", lines)
+	}
+	if s := be.Stats(); s.ExecutorsBuilt != 2 {
+		t.Errorf("%d executors built for 3 cross-entropies, want 2", s.ExecutorsBuilt)
+	}
+	_, werr := cb.SoftmaxCrossEntropy(make([]float32, 6), logits, []int{2, 3}, nil, 2, 3, 0)
+	if _, err := be.SoftmaxCrossEntropy(make([]float32, 6), logits, []int{2, 3}, nil, 2, 3, 0); err == nil || werr == nil || err.Error() != werr.Error() {
+		t.Errorf("label 3 of 3 classes: err = %v, want the CPU's %v", err, werr)
 	}
 }
 

@@ -44,13 +44,14 @@ type Backend struct {
 	wsSize   uint64
 	inflight bool // operations were launched since the last stream synchronization
 	clock    uint64
-	pending  []devPtr // device buffers of collected ConvOps, freed on the next call
+	pending  []devPtr // device buffers of collected ConvOps and dropped mirrors, freed on the next call
 	logged   map[[2]string]bool
 	poolX    map[unsafe.Pointer][]float32 // max-pool input per index buffer
 	convs    map[*convMem]bool            // device weights of live ConvOps
 	scratch  []float32
 	keyBuf   key
-	cur      call // the call in progress, reused
+	cur      call      // the call in progress, reused
+	ce       ceScratch // cross-entropy's device-side buffers
 	stats    Stats
 }
 
@@ -394,6 +395,11 @@ func keyOf[T float32 | int32](s []T) regionKey {
 	return regionKey{unsafe.Pointer(unsafe.SliceData(s)), uintptr(len(s)) * 4}
 }
 
+// keyOfInts is keyOf for Go ints (the labels), described to aclnn as intType.
+func keyOfInts(s []int) regionKey {
+	return regionKey{unsafe.Pointer(unsafe.SliceData(s)), uintptr(len(s)) * unsafe.Sizeof(int(0))}
+}
+
 // up copies host memory to the device, after the queued operations (which may
 // still read the destination).
 func (b *Backend) up(dst devPtr, src unsafe.Pointer, n int64) error {
@@ -453,6 +459,17 @@ func (b *Backend) flush(k regionKey) error {
 // arbitrary buffers (a fallback).
 func (b *Backend) flushAll() error {
 	return b.flush(regionKey{p: nil, n: ^uintptr(0)})
+}
+
+// drop forgets the mirror of k; its device memory is freed on the next entry
+// into the backend (after the queued operations).
+func (b *Backend) drop(k regionKey) {
+	if r := b.regions[k]; r != nil {
+		if r.dev != 0 {
+			b.pending = append(b.pending, r.dev)
+		}
+		delete(b.regions, k)
+	}
 }
 
 // hostWrote records that the host wrote k: the device copy of every mirror
@@ -696,6 +713,11 @@ func (b *Backend) do(op string, npu func(c *call) error, cpu func() error, outs 
 		return err
 	}
 	defer b.leave()
+	return b.doLocked(op, npu, cpu, outs...)
+}
+
+// doLocked is do for a caller that has entered the backend.
+func (b *Backend) doLocked(op string, npu func(c *call) error, cpu func() error, outs ...regionKey) error {
 	c := b.newCall()
 	err := npu(c)
 	if err == nil {

@@ -35,10 +35,12 @@
 // gradient (aclnnBatchNorm, aclnnBatchNormBackward), the evaluation-mode channel
 // affine (aclnnMul, aclnnInplaceAdd), softmax and its gradient, and dropout's
 // multiply (aclnnMul; the mask is drawn on the host with the CPU backend's hash,
-// so both backends drop the same elements). On the CPU: softmax cross-entropy (an
-// N×classes array whose gradient Linear reads on the host anyway), Linear's bias
-// gradient, batch norm's running-statistics update, AdaptiveAvgPool2d and the
-// optimizer. An operator that rejects its arguments in phase 1 (a shape or type the
+// so both backends drop the same elements), Linear's bias and its gradient
+// (aclnnInplaceAdd, aclnnReduceSum), and softmax cross-entropy with label
+// smoothing and its gradient (aclnnCrossEntropyLoss, aclnnCrossEntropyLossGrad).
+// On the CPU: cross-entropy with probability targets (mixup, cutmix; aclnn takes
+// class indices only), batch norm's running-statistics update, AdaptiveAvgPool2d
+// and the optimizer. An operator that rejects its arguments in phase 1 (a shape or type the
 // device does not support) runs on the CPU instead, with one log line per operator
 // and reason (WithLogger).
 //
@@ -49,37 +51,53 @@
 //
 // # Device residency
 //
-// Layers call a backend with host []float32 slices. The backend keeps a device
-// mirror per host buffer (keyed by first element and length) and these rules:
+// Layers call a backend with host []float32 slices; the backend keeps a device
+// mirror per host buffer (keyed by first element and length), and data stays on
+// the device between layers. The contract is layers.HostSync, which this backend
+// implements:
 //
-//   - Outputs are written through: after each operation the stream is synchronized
-//     and every output is copied back to its host buffer, so the host is never
-//     stale and any CPU code (a layer's own host arithmetic, the loss, the user)
-//     may read any buffer at any time. The mirror is then marked device-authored.
-//   - An input whose mirror is device-authored is used without an upload: the
-//     activations and gradients that one layer hands to the next chain on the
-//     device. Every other input is uploaded on every use: the image, parameters
-//     (an optimizer changes them on the host; Conv2d's weights are uploaded only
-//     when the layer re-sends them), and a GEMM's C when beta ≠ 0 (Linear writes
-//     its bias into it on the host).
-//   - A write to a buffer by the CPU path of this backend, or by an NPU operation
-//     to an overlapping buffer, clears the device-authored mark of every mirror it
-//     overlaps.
-//   - Freeze(bufs…) uploads buffers that will not change (the parameters, for
-//     inference) and marks their mirrors current, so they go up once; after
-//     changing one, call Invalidate.
+//   - The output of an NPU operation stays on the device. Its host copy is stale
+//     (in tests with the ascendstub tag it can be filled with NaN) until ToHost
+//     copies it back. Layers call ToHost where their own host code reads one:
+//     parameter gradients at the end of Backward (an optimizer reads them), batch
+//     norm's batch statistics (the running update), AdaptiveAvgPool2d's input and
+//     gradient; vgg.Model.Forward brings the logits back (layers.ToHost). Other
+//     code that reads a layer's output or gradient calls ToHost first.
+//   - A buffer an NPU operation wrote, or one named in HostWrote or Freeze, is
+//     tracked: the host promises to announce each write to it with HostWrote, so
+//     its device copy is used until then and uploaded once after. Layers
+//     announce their parameters before the first Forward, after every Backward
+//     (an optimizer step follows; Conv2d re-sends its weights through
+//     SetWeights then) and after ParamsChanged, and batch norm's
+//     evaluation-mode statistics when they compute them.
+//   - Any other buffer (the image, labels, anything the caller owns) is
+//     uploaded on every operation that reads it, except the input of a
+//     convolution or Linear forward pass, which its backward pass reads again
+//     without an upload: the layers' contract says the caller leaves it alone
+//     in between.
+//   - A host write must cover the whole buffer named in HostWrote; to change
+//     part of a device-newer buffer, ToHost it first. Mirrors of overlapping host
+//     ranges are kept coherent (an operation reading one copies the other's newer
+//     data through the host).
+//   - An operation that falls back to the CPU first copies every device-newer
+//     mirror back, then announces its outputs.
+//   - Invalidate makes every host copy authoritative (device results not yet
+//     copied back are dropped); Freeze uploads buffers now and tracks them.
 //   - A mirror keeps its host buffer alive, so the address cannot be reused by
-//     another allocation while it is mirrored; WithMemoryLimit frees the least
-//     recently used mirrors (always safe, the host copy is current).
+//     another allocation while it is mirrored. WithMemoryLimit frees the least
+//     recently used mirrors, copying device-newer ones back first.
+//   - Operations are queued on the stream without waiting; a copy waits for the
+//     queued operations first. An execution error on the device therefore
+//     surfaces at the next copy (or Close), not at the operation's call.
 //
-// The rules rest on one assumption the backend cannot check: nothing but this
-// backend writes into a buffer an NPU operation produced (a layer's output or
-// gradient) while it stays mirrored. The layers honour it (layer outputs belong to
-// the layer); code that writes into such a buffer, or switches single layers
-// between backends, calls Invalidate. So the steady-state copies are the image
-// and the parameters up, and every output down: more than the ideal (input up,
-// logits down), because the layer interface passes host slices and does not say
-// when the CPU will read one. See the README section "Running on Ascend".
+// So the copies of a warm inference forward are the image up and the logits
+// down. A warm training step with the optimizer on the host also moves, up, the
+// labels, every parameter (changed by the optimizer) and the dropout masks (drawn
+// on the host with the CPU backend's hash), and, down, the loss (4 bytes), every
+// parameter gradient and each batch norm's batch mean and 1/std: for VGG-16 at
+// batch 32 that is the 553 MB of parameters each way per step, where ≈2 GB of
+// activations were copied back per forward before. The ascendstub tests count
+// these copies exactly (vgg_ascend_test.go).
 //
 // # Numbers
 //

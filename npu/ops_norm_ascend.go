@@ -347,26 +347,141 @@ func (b *Backend) SoftmaxBackward(dx, dy, y []float32, outer, c, inner int) erro
 	}, func() error { return cpu.(layers.SoftmaxBackend).SoftmaxBackward(dx, dy, y, outer, c, inner) }, dxk)
 }
 
-// ceOnHost is why SoftmaxCrossEntropy runs on the CPU.
-const ceOnHost = "not bound to aclnn: the logits are only N×classes, already on the host " +
-	"(outputs are written through), and Linear's bias gradient reads the loss gradient on the host"
+// ceSoftOnHost is why SoftmaxCrossEntropy with probability targets runs on the
+// CPU.
+const ceSoftOnHost = "aclnnCrossEntropyLoss takes class indices only, not probability targets (mixup, cutmix)"
 
-// SoftmaxCrossEntropy runs on the CPU (logged once).
+// ceScratch holds the device-side buffers of softmax cross-entropy, keyed by
+// host slices that are never read but for the loss.
+type ceScratch struct {
+	rows, classes int
+	logProb       []float32 // rows×classes
+	lse           []float32 // rows (zloss output, unused but required)
+	loss, zloss   []float32 // 1 each
+	one           []float32 // {1}: dL/dloss for the gradient
+}
+
+// SoftmaxCrossEntropy runs aclnnCrossEntropyLoss (mean reduction, label
+// smoothing, int64 class indices; the log-probabilities stay on the device) and
+// aclnnCrossEntropyLossGrad for dL/dlogits, which stays on the device too; only
+// the labels go up and the loss (4 bytes) comes down. Probability targets run on
+// the CPU.
 func (b *Backend) SoftmaxCrossEntropy(grad, logits []float32, labels []int, soft []float32, rows, classes int, smoothing float32) (float64, error) {
+	cpuCall := func() (float64, error) {
+		return cpu.(layers.SoftmaxBackend).SoftmaxCrossEntropy(grad, logits, labels, soft, rows, classes, smoothing)
+	}
+	onHost := func(reason string) (float64, error) {
+		if err := b.enter(); err != nil {
+			return 0, err
+		}
+		defer b.leave()
+		if reason != "" {
+			b.notice("SoftmaxCrossEntropy", reason)
+		}
+		if err := b.flush(keyOf(logits)); err != nil {
+			return 0, err
+		}
+		if err := b.flush(keyOf(soft)); err != nil {
+			return 0, err
+		}
+		loss, err := cpuCall()
+		if err == nil {
+			b.announce(keyOf(grad)) // the loss's own buffer
+		}
+		return loss, err
+	}
+	if soft != nil {
+		return onHost(ceSoftOnHost)
+	}
+	if rows <= 0 || classes <= 0 || len(labels) != rows || len(logits) < rows*classes || len(grad) < rows*classes {
+		return cpuCall() // the CPU reports the bad size
+	}
+	for _, l := range labels {
+		if l < 0 || l >= classes {
+			return onHost("") // the CPU reports the bad label
+		}
+	}
+	logits, grad = logits[:rows*classes], grad[:rows*classes]
 	if err := b.enter(); err != nil {
 		return 0, err
 	}
 	defer b.leave()
-	b.notice("SoftmaxCrossEntropy", ceOnHost)
-	if err := b.flush(keyOf(logits)); err != nil {
+	ce := b.ceBuffers(rows, classes)
+	err := b.doLocked("SoftmaxCrossEntropy", func(cl *call) error {
+		ld, err := cl.in(keyOf(logits), false)
+		if err != nil {
+			return err
+		}
+		td, err := cl.in(keyOfInts(labels), false)
+		if err != nil {
+			return err
+		}
+		od, err := cl.in(keyOf(ce.one), false)
+		if err != nil {
+			return err
+		}
+		var dev [5]devPtr
+		for i, s := range [...][]float32{ce.loss, ce.logProb, ce.zloss, ce.lse, grad} {
+			if dev[i], err = cl.out(keyOf(s), false); err != nil {
+				return err
+			}
+		}
+		r, c := int64(rows), int64(classes)
+		lt := contiguous(ld, r*c, f32, fmtND, r, c)
+		tt := contiguous(td, r, intType, fmtND, r)
+		ot := contiguous(od, 1, f32, fmtND, 1)
+		lossT, lpT := contiguous(dev[0], 1, f32, fmtND, 1), contiguous(dev[1], r*c, f32, fmtND, r, c)
+		zT, lseT := contiguous(dev[2], 1, f32, fmtND, 1), contiguous(dev[3], r, f32, fmtND, r)
+		gT := contiguous(dev[4], r*c, f32, fmtND, r, c)
+		err = cl.launch("aclnnCrossEntropyLoss", b.newKey("CrossEntropyLoss").t(lt, tt, lossT, lpT, zT, lseT).f(smoothing), func(bd *builder) error {
+			var ws C.uint64_t
+			st := C.aclnnCrossEntropyLossGetWorkspaceSize(bd.tensor(lt), bd.tensor(tt), nil, bd.cstring("mean"), -100,
+				C.double(smoothing), 0, false, bd.tensor(lossT), bd.tensor(lpT), bd.tensor(zT), bd.tensor(lseT), &ws, &bd.e.ex)
+			return bd.done("aclnnCrossEntropyLoss", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
+				return C.aclnnCrossEntropyLoss(w, n, e, s)
+			})
+		})
+		if err != nil {
+			return err
+		}
+		return cl.launch("aclnnCrossEntropyLossGrad", b.newKey("CrossEntropyLossGrad").t(ot, lpT, tt, gT).f(smoothing), func(bd *builder) error {
+			var ws C.uint64_t
+			st := C.aclnnCrossEntropyLossGradGetWorkspaceSize(bd.tensor(ot), bd.tensor(lpT), bd.tensor(tt), nil, nil, nil,
+				bd.cstring("mean"), -100, C.double(smoothing), 0, bd.tensor(gT), &ws, &bd.e.ex)
+			return bd.done("aclnnCrossEntropyLossGrad", st, ws, func(w unsafe.Pointer, n C.uint64_t, e *C.aclOpExecutor, s C.aclrtStream) C.aclnnStatus {
+				return C.aclnnCrossEntropyLossGrad(w, n, e, s)
+			})
+		})
+	}, func() error {
+		l, err := cpuCall()
+		ce.loss[0] = float32(l)
+		return err
+	}, keyOf(grad), keyOf(ce.loss))
+	if err != nil {
 		return 0, err
 	}
-	if err := b.flush(keyOf(soft)); err != nil {
+	if err := b.flush(keyOf(ce.loss)); err != nil {
 		return 0, err
 	}
-	loss, err := cpu.(layers.SoftmaxBackend).SoftmaxCrossEntropy(grad, logits, labels, soft, rows, classes, smoothing)
-	b.announce(keyOf(grad)) // the loss's own buffer
-	return loss, err
+	return float64(ce.loss[0]), nil
+}
+
+// ceBuffers returns the cross-entropy scratch for rows×classes, dropping the
+// device copies of scratch of another shape.
+func (b *Backend) ceBuffers(rows, classes int) *ceScratch {
+	ce := &b.ce
+	if ce.rows == rows && ce.classes == classes {
+		return ce
+	}
+	if ce.one != nil {
+		for _, s := range [...][]float32{ce.logProb, ce.lse, ce.loss, ce.zloss, ce.one} {
+			b.drop(keyOf(s))
+		}
+	}
+	*ce = ceScratch{rows: rows, classes: classes, logProb: make([]float32, rows*classes), lse: make([]float32, rows),
+		loss: make([]float32, 1), zloss: make([]float32, 1), one: []float32{1}}
+	b.announce(keyOf(ce.one))
+	return ce
 }
 
 // ---- dropout ----

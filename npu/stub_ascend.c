@@ -26,7 +26,7 @@ struct aclBoolArray { int n; bool v[8]; };
 struct aclScalar { double v; };
 
 enum { OP_CONV, OP_CONVBWD, OP_MM, OP_ADDMM, OP_RELU, OP_IRELU, OP_THRBWD, OP_POOL, OP_POOLBWD,
-	OP_SOFTMAX, OP_SOFTMAXBWD, OP_BN, OP_BNBWD, OP_MUL, OP_IADD, OP_RSUM };
+	OP_SOFTMAX, OP_SOFTMAXBWD, OP_BN, OP_BNBWD, OP_MUL, OP_IADD, OP_RSUM, OP_CE, OP_CEGRAD };
 
 struct aclOpExecutor {
 	int op, repeatable, runs, nt;
@@ -327,6 +327,32 @@ aclnnStatus aclnnReduceSumGetWorkspaceSize(const aclTensor *x, const aclIntArray
 	return done1("aclnnReduceSumGetWorkspaceSize", e, ex, 0);
 }
 
+static int celabels(const aclTensor *x, const aclTensor *t) {
+	return x->nd == 2 && contig(x) && x->dt == ACL_FLOAT && t->nd == 1 && t->dims[0] == x->dims[0] &&
+		(t->dt == ACL_INT64 || t->dt == ACL_INT32);
+}
+aclnnStatus aclnnCrossEntropyLossGetWorkspaceSize(const aclTensor *x, const aclTensor *t, const aclTensor *w,
+		char *red, int64_t ignore, double smooth, double zscale, bool retz, const aclTensor *loss,
+		const aclTensor *logp, const aclTensor *zloss, const aclTensor *lse, uint64_t *ws, aclOpExecutor **ex) {
+	NEED(x && t && loss && logp && zloss && lse); // zloss outputs are required even when unused
+	NEED(celabels(x, t) && !w && red && strcmp(red, "mean") == 0 && zscale == 0 && !retz && smooth >= 0 && smooth <= 1);
+	NEED(numel(loss) == 1 && numel(logp) == numel(x) && contig(logp) && numel(lse) == x->dims[0]);
+	aclOpExecutor *e = newex(OP_CE, ws, ex);
+	targ(e, x); targ(e, t); targ(e, loss); targ(e, logp);
+	e->s[0] = smooth; e->dim = ignore;
+	return done1("aclnnCrossEntropyLossGetWorkspaceSize", e, ex, 0);
+}
+aclnnStatus aclnnCrossEntropyLossGradGetWorkspaceSize(const aclTensor *g, const aclTensor *logp, const aclTensor *t,
+		const aclTensor *w, const aclTensor *gz, const aclTensor *lse, char *red, int64_t ignore, double smooth,
+		double zscale, const aclTensor *out, uint64_t *ws, aclOpExecutor **ex) {
+	NEED(g && logp && t && out && !w && !gz && !lse && red && strcmp(red, "mean") == 0 && zscale == 0);
+	NEED(celabels(logp, t) && numel(g) == 1 && numel(out) == numel(logp) && contig(out));
+	aclOpExecutor *e = newex(OP_CEGRAD, ws, ex);
+	targ(e, g); targ(e, logp); targ(e, t); targ(e, out);
+	e->s[0] = smooth; e->dim = ignore;
+	return done1("aclnnCrossEntropyLossGradGetWorkspaceSize", e, ex, 0);
+}
+
 // ---- phase 2: reference arithmetic ----
 static void conv(aclOpExecutor *e) {
 	const aclTensor *x = e->t[0], *w = e->t[1], *b = e->t[2], *y = e->t[3];
@@ -466,6 +492,36 @@ static void bnbwd(aclOpExecutor *e) {
 		}
 	}
 }
+static int64_t label(const aclTensor *t, int64_t i) {
+	return t->dt == ACL_INT64 ? ((int64_t *)F(t))[i] : ((int32_t *)F(t))[i];
+}
+// ce: the mean over non-ignored rows of −Σ_c q·logp with q = (1−ε)·onehot + ε/C,
+// and logp; cegrad: g·(exp(logp) − q)/rows.
+static void ce(aclOpExecutor *e, int grad) {
+	const aclTensor *t = e->t[grad ? 2 : 1], *lp = grad ? e->t[1] : e->t[3];
+	int64_t N = lp->dims[0], C = lp->dims[1], valid = 0;
+	double eps = e->s[0], sum = 0;
+	for (int64_t n = 0; n < N; n++) valid += label(t, n) != e->dim;
+	for (int64_t n = 0; n < N; n++) {
+		int64_t y = label(t, n);
+		float *row = F(lp) + n * C;
+		if (!grad) {
+			const float *x = F(e->t[0]) + n * C;
+			double m = -INFINITY, s = 0;
+			for (int64_t c = 0; c < C; c++) m = fmax(m, x[c]);
+			for (int64_t c = 0; c < C; c++) s += exp(x[c] - m);
+			double lse = m + log(s), all = 0;
+			for (int64_t c = 0; c < C; c++) { row[c] = (float)(x[c] - lse); all += x[c] - lse; }
+			if (y != e->dim) sum -= (1 - eps) * (x[y] - lse) + eps * all / C;
+			continue;
+		}
+		float *o = F(e->t[3]) + n * C;
+		double g = F(e->t[0])[0] / (double)valid;
+		for (int64_t c = 0; c < C; c++)
+			o[c] = y == e->dim ? 0 : (float)(g * (exp(row[c]) - (1 - eps) * (c == y) - eps / C));
+	}
+	if (!grad) F(e->t[2])[0] = (float)(sum / (double)valid);
+}
 static aclnnStatus run(const char *name, int op, void *ws, uint64_t wsSize, aclOpExecutor *e, aclrtStream s) {
 	(void)s;
 	if (e == NULL || e->op != op) return BAD;
@@ -494,6 +550,8 @@ static aclnnStatus run(const char *name, int op, void *ws, uint64_t wsSize, aclO
 	case OP_BNBWD: bnbwd(e); break;
 	case OP_MUL: bcast(e->t[0], e->t[1], e->t[2], 0, 0); break;
 	case OP_IADD: bcast(e->t[0], e->t[1], e->t[0], 1, e->s[0]); break;
+	case OP_CE: ce(e, 0); break;
+	case OP_CEGRAD: ce(e, 1); break;
 	case OP_RSUM: {
 		const aclTensor *x = e->t[0];
 		for (int64_t j = 0; j < x->dims[1]; j++) {
@@ -523,3 +581,5 @@ RUN(aclnnBatchNormBackward, OP_BNBWD)
 RUN(aclnnMul, OP_MUL)
 RUN(aclnnInplaceAdd, OP_IADD)
 RUN(aclnnReduceSum, OP_RSUM)
+RUN(aclnnCrossEntropyLoss, OP_CE)
+RUN(aclnnCrossEntropyLossGrad, OP_CEGRAD)

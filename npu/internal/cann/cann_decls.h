@@ -18,7 +18,8 @@
  *                    aclnn_max_pool2d_with_indices.h, aclnn_max_pool2d_with_indices_backward.h,
  *                    aclnn_softmax.h, aclnn_softmax_backward.h, aclnn_batch_norm.h,
  *                    aclnn_batch_norm_backward.h, aclnn_mul.h, aclnn_add.h,
- *                    aclnn_reduce_sum.h (the "aclnnReduceSum" page)
+ *                    aclnn_reduce_sum.h (the "aclnnReduceSum" page),
+ *                    aclnn_cross_entropy_loss.h, aclnn_cross_entropy_loss_grad.h
  *
  * API drift is real (older releases lack cubeMathType on aclnnConvolution): on a
  * machine with CANN, conformance/conformance.cc includes CANN's own headers and then
@@ -199,6 +200,26 @@ aclnnStatus aclnnReduceSumGetWorkspaceSize(const aclTensor *self, const aclIntAr
 	bool keepDims, aclDataType dtype, aclTensor *out, uint64_t *workspaceSize,
 	aclOpExecutor **executor);
 GOVGG_ACLNN_RUN(aclnnReduceSum);
+
+/* aclnnop/aclnn_cross_entropy_loss.h and aclnn_cross_entropy_loss_grad.h (the
+ * "aclnnCrossEntropyLoss" and "aclnnCrossEntropyLossGrad" pages, Atlas A2/A3 only):
+ * labelSmoothing and lseSquareScaleForZloss are double; zlossOut and lseForZlossOut
+ * must be given even with returnZloss false; reductionOptional is "mean", "sum" or
+ * "none"; target holds int32 or int64 class indices. */
+aclnnStatus aclnnCrossEntropyLossGetWorkspaceSize(const aclTensor *input, const aclTensor *target,
+	const aclTensor *weightOptional, char *reductionOptional, int64_t ignoreIndex,
+	double labelSmoothing, double lseSquareScaleForZloss, bool returnZloss,
+	const aclTensor *lossOut, const aclTensor *logProbOut, const aclTensor *zlossOut,
+	const aclTensor *lseForZlossOut, uint64_t *workspaceSize, aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnCrossEntropyLoss);
+
+aclnnStatus aclnnCrossEntropyLossGradGetWorkspaceSize(const aclTensor *gradLoss,
+	const aclTensor *logProb, const aclTensor *target, const aclTensor *weightOptional,
+	const aclTensor *gradZlossOptional, const aclTensor *lseForZlossOptional,
+	char *reductionOptional, int64_t ignoreIndex, double labelSmoothing,
+	double lseSquareScaleForZloss, const aclTensor *out, uint64_t *workspaceSize,
+	aclOpExecutor **executor);
+GOVGG_ACLNN_RUN(aclnnCrossEntropyLossGrad);
 
 #undef GOVGG_ACLNN_RUN
 
