@@ -1,6 +1,9 @@
 package asm
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // GradWRows × GradWCols is the tile of a convolution's weight gradient that GradW
 // accumulates: GradWRows output channels (broadcast, read from NCHW planes) by
@@ -15,60 +18,79 @@ const gradwMaxPixels = 4096
 
 var gradwImpl = gradwGeneric
 
-// GradW accumulates one GradWRows×GradWCols tile of a weight gradient, a sum of
-// outer products over pixels that both operands stream without any transpose:
+// GradWTable lists where each pixel of a reduction reads its GradWCols floats of
+// the b operand of GradW. It is checked once, when made, so that GradW's checks
+// do not grow with the pixels of a call.
+type GradWTable struct {
+	off []int32
+	max int
+}
+
+// NewGradWTable copies off, the offset into b of each pixel.
+func NewGradWTable(off []int) (*GradWTable, error) {
+	t := &GradWTable{off: make([]int32, len(off))}
+	for p, o := range off {
+		if o < 0 || o > math.MaxInt32 {
+			return nil, fmt.Errorf("asm.NewGradWTable: pixel %d has offset %d, outside [0, 2³¹)", p, o)
+		}
+		t.off[p] = int32(o)
+		t.max = max(t.max, o)
+	}
+	return t, nil
+}
+
+// Len returns the number of pixels in t.
+func (t *GradWTable) Len() int { return len(t.off) }
+
+// GradW accumulates one GradWRows×GradWCols tile of a weight gradient over pixels
+// [lo, hi) of tab, a sum of outer products that both operands stream without any
+// transpose:
 //
-//	for r := range aOff {
-//		for x := 0; x < cols; x++ {
-//			for i := 0; i < GradWRows; i++ {
-//				for j := 0; j < GradWCols; j++ {
-//					acc[i*ldacc+j] += a[aOff[r]+i*lda+x] * b[bOff[r]+x*bStep+j]
-//				}
+//	for i := 0; i < GradWRows; i++ {
+//		for j := 0; j < GradWCols; j++ {
+//			s := acc[i*ldacc+j]
+//			if zero {
+//				s = 0
 //			}
+//			for p := lo; p < hi; p++ {
+//				s += a[i*lda+p-lo] * b[tab.off[p]+j]
+//			}
+//			acc[i*ldacc+j] = s
 //		}
 //	}
 //
-// In a convolution's dW = Σ dY·col(X)ᵀ, a is dY in NCHW (lda is the plane size, row r
-// of the reduction an output row of cols pixels) and b is a zero-padded
-// channels-last copy of X, bOff[r] the start of the input row that output row reads
-// for one kernel tap and bStep the stride between its pixels. Each acc element is
-// summed over r then x, one fused multiply-add a term on the AVX paths (so AVX2 and
-// AVX-512 agree bit for bit). Operands out of range are a bug in the caller and
+// In a convolution's dW = Σ dY·col(X)ᵀ, a is dY in NCHW (six planes lda apart,
+// contiguous along the pixels), and b a zero-padded channels-last copy of X seen
+// from one kernel tap, tab.off[p] the input pixel that output pixel p reads. The
+// AVX paths add one fused multiply-add a term, in the loop's order, so AVX2 and
+// AVX-512 agree bit for bit. Operands out of range are a bug in the caller and
 // panic with a message naming them.
-func GradW(acc []float32, ldacc int, a []float32, lda int, aOff []int, b []float32, bStep int, bOff []int, cols int) {
-	if err := checkGradW(len(acc), ldacc, len(a), lda, aOff, len(b), bStep, bOff, cols); err != nil {
-		panic(err)
-	}
-	if len(aOff) == 0 || cols == 0 {
-		return
+func GradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int, zero bool) {
+	n := hi - lo
+	switch {
+	case lo < 0 || lo > hi || hi > len(tab.off):
+		panic(fmt.Sprintf("asm.GradW: pixels [%d, %d) outside the table's %d", lo, hi, len(tab.off)))
+	case ldacc < GradWCols || len(acc) < (GradWRows-1)*ldacc+GradWCols:
+		panic(fmt.Sprintf("asm.GradW: acc has %d elements, needs %d rows of stride %d ≥ %d", len(acc), GradWRows, ldacc, GradWCols))
+	case n > 0 && (lda < 0 || len(a) < (GradWRows-1)*lda+n):
+		panic(fmt.Sprintf("asm.GradW: a has %d elements, needs %d planes of stride %d holding %d pixels", len(a), GradWRows, lda, n))
+	case n > 0 && len(b) < tab.max+GradWCols:
+		panic(fmt.Sprintf("asm.GradW: b has %d elements, the table reads up to %d", len(b), tab.max+GradWCols))
 	}
 	if raceEnabled {
-		raceGradW(acc, ldacc, a, lda, aOff, b, bStep, bOff, cols)
+		raceGradW(acc, ldacc, a, lda, b, tab, lo, hi)
 	}
-	step := max(1, gradwMaxPixels/cols)
-	for r := 0; r < len(aOff); r += step {
-		n := min(step, len(aOff)-r)
-		gradwImpl(&acc[0], ldacc, &a[0], lda, &aOff[r], &b[0], bStep, &bOff[r], n, cols)
-	}
-}
-
-func checkGradW(lacc, ldacc, la, lda int, aOff []int, lb, bStep int, bOff []int, cols int) error {
-	switch {
-	case len(aOff) != len(bOff):
-		return fmt.Errorf("asm.GradW: %d a row offsets but %d b row offsets", len(aOff), len(bOff))
-	case cols < 0 || lda < 0 || bStep < 0 || ldacc < GradWCols:
-		return fmt.Errorf("asm.GradW: bad strides cols=%d lda=%d bStep=%d ldacc=%d", cols, lda, bStep, ldacc)
-	case lacc < (GradWRows-1)*ldacc+GradWCols:
-		return fmt.Errorf("asm.GradW: acc has %d elements, needs %d for %d rows of stride %d", lacc, (GradWRows-1)*ldacc+GradWCols, GradWRows, ldacc)
-	}
-	if len(aOff) == 0 || cols == 0 {
-		return nil
-	}
-	aSpan, bSpan := (GradWRows-1)*lda+cols, (cols-1)*bStep+GradWCols
-	for r, ao := range aOff {
-		if bo := bOff[r]; ao < 0 || ao+aSpan > la || bo < 0 || bo+bSpan > lb {
-			return fmt.Errorf("asm.GradW: row %d reads a[%d:%d] (len %d) and b[%d:%d] (len %d)", r, ao, ao+aSpan, la, bo, bo+bSpan, lb)
+	if n == 0 {
+		if zero {
+			for i := 0; i < GradWRows; i++ {
+				clear(acc[i*ldacc : i*ldacc+GradWCols])
+			}
 		}
+		return
 	}
-	return nil
+	for p := lo; p < hi; p += gradwMaxPixels {
+		m := min(gradwMaxPixels, hi-p)
+		gradwImpl(&acc[0], ldacc, &a[p-lo], lda, &b[0], &tab.off[p], m, zero)
+		zero = false
+	}
 }

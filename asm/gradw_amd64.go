@@ -2,17 +2,20 @@
 
 package asm
 
-// gradwAVX512 and gradwAVX2 compute, on operands checked by GradW (rows ≥ 1,
-// cols ≥ 1), with one fused multiply-add a term:
+// gradwAVX512 and gradwAVX2 compute GradW on operands it has checked, for n ≥ 1
+// pixels whose b offsets are off[0:n] (a, b and acc as arrays of float32), with
+// one fused multiply-add a term:
 //
-//	for r := 0; r < rows; r++ {
-//		ao, bo := aOff[r], bOff[r] // aOff, bOff: arrays of rows ints
-//		for x := 0; x < cols; x++ {
-//			for i := 0; i < GradWRows; i++ {
-//				for j := 0; j < GradWCols; j++ {
-//					acc[i*ldacc+j] += a[ao+i*lda+x] * b[bo+x*bStep+j]
-//				}
+//	for i := 0; i < GradWRows; i++ {
+//		for j := 0; j < GradWCols; j++ {
+//			s := acc[i*ldacc+j]
+//			if zero {
+//				s = 0
 //			}
+//			for p := 0; p < n; p++ {
+//				s += a[i*lda+p] * b[off[p]+j]
+//			}
+//			acc[i*ldacc+j] = s
 //		}
 //	}
 //
@@ -20,10 +23,10 @@ package asm
 // four passes of 6×16 columns (12 ymm).
 //
 //go:noescape
-func gradwAVX512(acc *float32, ldacc int, a *float32, lda int, aOff *int, b *float32, bStep int, bOff *int, rows, cols int)
+func gradwAVX512(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 
 //go:noescape
-func gradwAVX2(acc *float32, ldacc int, a *float32, lda int, aOff *int, b *float32, bStep int, bOff *int, rows, cols int)
+func gradwAVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 
 var _ = registerKernels(func(isa ISA) {
 	switch isa {

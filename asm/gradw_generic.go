@@ -2,30 +2,30 @@ package asm
 
 import "unsafe"
 
-// gradwGeneric is the pure-Go twin of the gradw kernels (see GradW), on operands
-// already checked by GradW.
-func gradwGeneric(acc *float32, ldacc int, a *float32, lda int, aOff *int, b *float32, bStep int, bOff *int, rows, cols int) {
-	ao, bo := unsafe.Slice(aOff, rows), unsafe.Slice(bOff, rows)
-	aMax, bMax := 0, 0
-	for r := range ao {
-		aMax, bMax = max(aMax, ao[r]), max(bMax, bo[r])
-	}
-	as := unsafe.Slice(a, aMax+(GradWRows-1)*lda+cols)
-	bs := unsafe.Slice(b, bMax+(cols-1)*bStep+GradWCols)
+// gradwGeneric is the pure-Go twin of the gradw kernels: GradW on operands it has
+// checked, n ≥ 1 pixels whose b offsets are off[0:n].
+func gradwGeneric(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool) {
+	offs := unsafe.Slice(off, n)
+	as := unsafe.Slice(a, (GradWRows-1)*lda+n)
 	cs := unsafe.Slice(acc, (GradWRows-1)*ldacc+GradWCols)
-	var t [GradWRows][GradWCols]float32
-	for i := range t {
-		copy(t[i][:], cs[i*ldacc:])
+	var top int32
+	for _, o := range offs {
+		top = max(top, o)
 	}
-	for r := range ao {
-		for x := 0; x < cols; x++ {
-			bv := (*[GradWCols]float32)(bs[bo[r]+x*bStep:])
-			for i := range t {
-				av := as[ao[r]+i*lda+x]
-				row := &t[i]
-				for j, v := range bv {
-					row[j] += av * v
-				}
+	bs := unsafe.Slice(b, int(top)+GradWCols)
+	var t [GradWRows][GradWCols]float32
+	if !zero {
+		for i := range t {
+			copy(t[i][:], cs[i*ldacc:])
+		}
+	}
+	for p, o := range offs {
+		bv := (*[GradWCols]float32)(bs[o:])
+		for i := range t {
+			av := as[i*lda+p]
+			row := &t[i]
+			for j, v := range bv {
+				row[j] += av * v
 			}
 		}
 	}

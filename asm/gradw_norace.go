@@ -2,5 +2,5 @@
 
 package asm
 
-func raceGradW(acc []float32, ldacc int, a []float32, lda int, aOff []int, b []float32, bStep int, bOff []int, cols int) {
+func raceGradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int) {
 }

@@ -44,13 +44,14 @@ type backwardFilter struct {
 	dwr       []float32 // K × R·S·C
 
 	// Tile scheme.
-	kt, ct     int // tiles along K (asm.GradWRows) and along C (asm.GradWCols)
-	cp, ldp    int // partial: kt·GradWRows rows of ldp = R·S·cp floats
-	part       [][]float32
-	aOff, bOff []int // per output row of the loaded images: its dY and X offsets
-	fold       bool  // regroup dY as [K][image][pixel] into dyF
-	dyF        []float32
-	split      struct{ rows, groups, chunkRows int }
+	kt, ct  int // tiles along K (asm.GradWRows) and along C (asm.GradWCols)
+	cp, ldp int // partial: kt·GradWRows rows of ldp = R·S·cp floats
+	part    [][]float32
+	tab     *asm.GradWTable // per output pixel of the loaded images: its input pixel
+	segs    []int           // boundaries of the blocks of pixels a GradW call takes
+	fold    bool            // regroup dY as [K][image][pixel] into dyF
+	dyF     []float32
+	split   struct{ ranges, groups int }
 
 	// Work shared with the parallel helpers. The funcs are methods bound once, so
 	// that the parallel regions allocate nothing.
@@ -60,7 +61,7 @@ type backwardFilter struct {
 		dyIn          []float32 // dY as given, while folding it
 		n             int
 		c0, l         int  // the GEMM block's columns
-		first         bool // the tile partials are not yet initialized
+		first, last   bool // the first and last images of the batch are loaded
 	}
 }
 
@@ -129,7 +130,7 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 	g := b.g
 	p, q := g.OutH(), g.OutW()
-	chw, kpq := g.C*g.H*g.W, g.K*p*q
+	pq, chw, kpq := p*q, g.C*g.H*g.W, g.K*p*q
 	imgs := n
 	if b.perImage {
 		imgs = 1
@@ -139,97 +140,124 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 	if l := b.ct * b.clBlock; len(b.cl) < l {
 		b.cl = make([]float32, l)
 	}
-	if rows := imgs * p; len(b.aOff) != rows {
-		b.aOff, b.bOff = make([]int, rows), make([]int, rows)
-		imgStride := kpq // dY planes of an image are K·P·Q apart, or P·Q once folded
-		if b.fold {
-			imgStride = p * q
-		}
-		for i := range b.aOff {
-			img, y := i/p, i%p
-			b.aOff[i] = img*imgStride + y*q
-			b.bOff[i] = (img*b.hp + y*g.StrideH) * b.wp * b.cb
-		}
+	if b.tab == nil || b.tab.Len() != imgs*pq {
+		b.makeTable(imgs)
 	}
-	b.planSplit(imgs * p)
-	if len(b.part) < b.split.rows {
-		b.part = make([][]float32, b.split.rows)
+	b.planSplit()
+	if len(b.part) < b.split.ranges {
+		b.part = append(b.part, make([][]float32, b.split.ranges-len(b.part))...)
 	}
-	for i := range b.part[:b.split.rows] {
+	for i := range b.part[:b.split.ranges] {
 		if len(b.part[i]) == 0 {
 			b.part[i] = make([]float32, b.kt*asm.GradWRows*b.ldp)
 		}
 	}
-	b.cur.first = true
+	b.cur.n, b.cur.dw = n, dw
 	if b.fold {
 		if len(b.dyF) < n*kpq {
 			b.dyF = make([]float32, n*kpq)
 		}
-		b.cur.dyIn, b.cur.n = dy, n
-		asm.ParallelFor(g.K, max(1, (1<<16)/(n*p*q)), b.foldFn)
+		b.cur.dyIn = dy
+		asm.ParallelFor(g.K, max(1, (1<<16)/(n*pq)), b.foldFn)
 		b.cur.dyIn = nil
 	}
 	for img := 0; img < n; img += imgs {
+		b.cur.first, b.cur.last = img == 0, img+imgs == n
 		b.cur.x = x[img*chw : (img+imgs)*chw]
 		b.cur.dy = dy[img*kpq : (img+imgs)*kpq]
 		if b.fold {
 			b.cur.dy = b.dyF[:n*kpq]
 		}
 		b.load(imgs)
-		asm.ParallelFor(b.split.rows*b.split.groups, 1, b.tileFn)
-		b.cur.first = false
+		asm.ParallelFor(b.split.ranges*b.split.groups, 1, b.tileFn)
 	}
-	b.cur.dw = dw
-	asm.ParallelFor(g.K, max(1, (1<<15)/(b.ldp*b.split.rows)), b.finishFn)
+	if b.split.ranges > 1 {
+		asm.ParallelFor(g.K, max(1, (1<<15)/(b.ldp*b.split.ranges)), b.finishFn)
+	}
 }
 
-// planSplit chooses how the threads share rows output rows of tiles: by ranges of
-// rows, each with its own partial, when there are too few tiles to go around, and
-// by groups of K-tiles.
-func (b *backwardFilter) planSplit(rows int) {
+// makeTable lists, for each output pixel of imgs loaded images, the input pixel its
+// tap (0,0) reads in a 64-channel block of cl, and splits the pixels into blocks
+// of about tilePixels, each inside one image unless dY is folded.
+func (b *backwardFilter) makeTable(imgs int) {
+	g := &b.g
+	p, q := g.OutH(), g.OutW()
+	off := make([]int, 0, imgs*p*q)
+	for img := 0; img < imgs; img++ {
+		for y := 0; y < p; y++ {
+			for x := 0; x < q; x++ {
+				off = append(off, ((img*b.hp+y*g.StrideH)*b.wp+x*g.StrideW)*b.cb)
+			}
+		}
+	}
+	var err error
+	if b.tab, err = asm.NewGradWTable(off); err != nil {
+		panic(err) // the copy of X holds every offset; an error here is a bug
+	}
+	b.segs = b.segs[:0]
+	span, pieces := p*q, imgs
+	if b.fold {
+		span, pieces = imgs*p*q, 1
+	}
+	per := (span + tilePixels - 1) / tilePixels
+	for i := 0; i < pieces; i++ {
+		for j := 0; j < per; j++ {
+			b.segs = append(b.segs, i*span+j*span/per)
+		}
+	}
+	b.segs = append(b.segs, imgs*p*q)
+}
+
+// planSplit chooses how the threads share the tiles' work: by ranges of pixel
+// blocks, each with its own partial, when there are too few tiles to go around,
+// and by groups of K-tiles.
+func (b *backwardFilter) planSplit() {
 	t := asm.Threads()
 	s := &b.split
-	s.rows, s.groups = 1, min(b.kt, 4*t)
-	if t > 1 && b.kt*b.ct < 8*t && rows >= 2*t {
-		s.rows, s.groups = t, min(b.kt, 2)
+	s.ranges, s.groups = 1, min(b.kt, 4*t)
+	if nseg := len(b.segs) - 1; t > 1 && b.kt*b.ct < 8*t && nseg >= 2 {
+		s.ranges, s.groups = min(t, nseg), min(b.kt, 2)
 	}
-	s.chunkRows = max(1, tilePixels/b.g.OutW())
 }
 
-// tileItems runs work items [lo, hi): item i accumulates row range i/groups of the
-// loaded images into its partial, for K-tile group i%groups.
+// tileItems runs work items [lo, hi): item i accumulates the pixel blocks of range
+// i/groups of the loaded images into that range's partial, for K-tile group
+// i%groups. With a single range, it then writes its rows of dw.
 func (b *backwardFilter) tileItems(lo, hi int) {
 	g := &b.g
 	s := &b.split
-	rows := len(b.aOff)
-	lda := g.OutH() * g.OutW() // dY plane stride
+	pq := g.OutH() * g.OutW()
+	// dY planes: lda apart, an image's imgStride apart.
+	lda, imgStride := pq, g.K*pq
 	if b.fold {
-		lda *= b.cur.n
+		lda, imgStride = b.cur.n*pq, pq
 	}
-	block := b.clBlock
+	nseg := len(b.segs) - 1
 	const mr, nr = asm.GradWRows, asm.GradWCols
 	for it := lo; it < hi; it++ {
 		r, grp := it/s.groups, it%s.groups
-		r0, r1 := r*rows/s.rows, (r+1)*rows/s.rows
+		s0, s1 := r*nseg/s.ranges, (r+1)*nseg/s.ranges
 		t0, t1 := grp*b.kt/s.groups, (grp+1)*b.kt/s.groups
 		part := b.part[r]
-		if b.cur.first {
-			clear(part[t0*mr*b.ldp : t1*mr*b.ldp])
-		}
-		for c0 := r0; c0 < r1; c0 += s.chunkRows {
-			ao, bo := b.aOff[c0:min(r1, c0+s.chunkRows)], b.bOff[c0:min(r1, c0+s.chunkRows)]
+		for sg := s0; sg < s1; sg++ {
+			p0, p1 := b.segs[sg], b.segs[sg+1]
+			img := p0 / pq
+			zero := b.cur.first && sg == s0
 			for ch := 0; ch < b.cp; ch += nr {
-				xb := b.cl[ch/nr*block:]
+				xb := b.cl[ch/nr*b.clBlock:]
 				for t := t0; t < t1; t++ {
 					// The last tile overlaps the one before when K is not a
 					// multiple of 6; finish reads its rows accordingly.
-					a := b.cur.dy[min(t*mr, g.K-mr)*lda:]
+					a := b.cur.dy[img*imgStride+min(t*mr, g.K-mr)*lda+p0-img*pq:]
 					acc := part[t*mr*b.ldp+ch:]
 					for tap, off := range b.rsOff {
-						asm.GradW(acc[tap*b.cp:], b.ldp, a, lda, ao, xb[off:], g.StrideW*nr, bo, g.OutW())
+						asm.GradW(acc[tap*b.cp:], b.ldp, a, lda, xb[off:], b.tab, p0, p1, zero)
 					}
 				}
 			}
+		}
+		if s.ranges == 1 && b.cur.last {
+			b.finish(t0*mr, min(t1*mr, g.K))
 		}
 	}
 }
@@ -240,7 +268,7 @@ func (b *backwardFilter) finish(lo, hi int) {
 	g := &b.g
 	const mr = asm.GradWRows
 	rs := g.R * g.S
-	parts := b.part[:b.split.rows]
+	parts := b.part[:b.split.ranges]
 	for k := lo; k < hi; k++ {
 		row := k
 		if t := k / mr; t == b.kt-1 && g.K%mr != 0 {
