@@ -709,3 +709,45 @@ func TestBatchNormEvalAfterTraining(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryLimitEvicts: under a small device-memory limit mirrors are evicted,
+// the device-newer ones copied back first, and training still matches the CPU.
+func TestMemoryLimitEvicts(t *testing.T) {
+	const limit = 16 << 10
+	be := newStubBackend(t, WithMemoryLimit(limit), WithLogger(func(string, ...any) {}))
+	free := newStubBackend(t, WithLogger(func(string, ...any) {}))
+	cpuNet, npuNet := twin(t)
+	_, freeNet := twin(t)
+	for i, p := range freeNet.Params() {
+		copy(p.Value.Data(), cpuNet.Params()[i].Value.Data())
+	}
+	freeNet.ParamsChanged()
+	npuNet.SetBackend(be)
+	freeNet.SetBackend(free)
+	for _, n := range []*layers.Sequential{cpuNet, npuNet, freeNet} {
+		n.SetTraining(true)
+	}
+	r := rand.New(rand.NewPCG(19, 20))
+	x := randTensor(r, 2, 3, 8, 8)
+	for it := 0; it < 3; it++ {
+		yc, lc := step(t, cpuNet, nil, x, []int{0, 4})
+		yn, ln := step(t, npuNet, be, x, []int{0, 4})
+		step(t, freeNet, free, x, []int{0, 4})
+		near(t, "logits", yn, yc, 1e-4)
+		near(t, "loss", []float32{ln}, []float32{lc}, 1e-5)
+		pc := cpuNet.Params()
+		for i, p := range npuNet.Params() {
+			near(t, "grad "+p.Name, p.Grad.Data(), pc[i].Grad.Data(), 1e-3)
+			for j, g := range p.Grad.Data() {
+				p.Value.Data()[j] -= 0.05 * g
+				pc[i].Value.Data()[j] -= 0.05 * pc[i].Grad.Data()[j]
+			}
+		}
+	}
+	if got := be.Stats().DeviceBytes; got > limit {
+		t.Errorf("%d device bytes held under a limit of %d", got, limit)
+	}
+	if a, b := be.Stats().Uploads, free.Stats().Uploads; a <= b {
+		t.Errorf("%d uploads under the limit, %d without: nothing was evicted", a, b)
+	}
+}
