@@ -48,3 +48,20 @@ func ExampleMaxPool2d() {
 	// [1 1 1 2] [5 7]
 	// [0 10 0 0 0 0 20 0]
 }
+
+// Reading a network's output on the host: with a backend that keeps activations
+// on a device (npu under -tags ascend) ToHost copies it back first; on the CPU it
+// does nothing.
+func ExampleToHost() {
+	net := layers.NewSequential(layers.NewLinear(2, 2, false), layers.NewReLU())
+	copy(net.Params()[0].Value.Data(), []float32{1, 2, -1, 0}) // weight 2×2
+	net.ParamsChanged()
+	x, _ := tensor.FromSlice([]float32{1, 1}, 1, 2)
+	y, _ := net.Forward(x)
+	if err := layers.ToHost(net, y); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(y.Data())
+	// Output:
+	// [3 0]
+}
