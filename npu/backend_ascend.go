@@ -223,9 +223,10 @@ func (b *Backend) Invalidate() {
 }
 
 // Freeze uploads bufs now and marks them announced (see HostWrote), so operations
-// read them without uploading again until the host announces a write: for
-// parameters that stay fixed, as in inference. (Layers announce their parameters
-// themselves; Freeze only moves their upload before the first Forward.)
+// read them without uploading again until the host announces a write. Layers
+// announce their own parameters (on their first Forward, which uploads them
+// again); Freeze is for buffers that a caller hands to this backend's operations
+// directly.
 func (b *Backend) Freeze(bufs ...[]float32) error {
 	if err := b.enter(); err != nil {
 		return err
