@@ -13,7 +13,9 @@ import (
 // −Σ_c q_c·log softmax(logits)_c, computed with log-sum-exp in float64.
 //
 // Forward also writes dL/dlogits = (softmax(logits) − q)/N into a buffer the loss
-// keeps, valid until the next call.
+// keeps, valid until the next call. On a backend with memory of its own it may
+// exist only there (the next layer's Backward reads it there); host code that
+// reads it calls the backend's ToHost first (see HostSync).
 type CrossEntropy struct {
 	backendRef
 	smoothing float32
