@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,5 +174,58 @@ func TestHostSyncCalls(t *testing.T) {
 		if be.toHost[&bn.mean[0]] != 1 || be.toHost[&bn.variance[0]] != 1 {
 			t.Errorf("step %d: batch statistics not brought to the host for the running update", step)
 		}
+	}
+}
+
+// gemmSync has a GEMM and HostSync but no LinearBackend: Linear adds its bias and
+// sums its bias gradient on the host and must say so.
+type gemmSync struct{ toHost, wrote []*float32 }
+
+func (b *gemmSync) Name() string { return "gemm-sync" }
+
+func (b *gemmSync) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) error {
+	return CPU().(GemmBackend).Sgemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+}
+
+func (b *gemmSync) ToHost(buf []float32) error { b.toHost = append(b.toHost, &buf[0]); return nil }
+
+func (b *gemmSync) HostWrote(buf []float32) { b.wrote = append(b.wrote, &buf[0]) }
+
+func TestLinearOnGemmBackend(t *testing.T) {
+	be := &gemmSync{}
+	ref, lin := NewLinear(3, 2, true), NewLinear(3, 2, true)
+	for i, p := range lin.Params() {
+		copy(p.Value.Data(), ref.Params()[i].Value.Data())
+	}
+	lin.SetBackend(be)
+	x := mustTensor(t, []float32{1, -2, 3, 0.5, 0.25, -1}, 2, 3)
+	dy := mustTensor(t, []float32{1, 2, -1, 0.5}, 2, 2)
+	var got, want [][]float32
+	for _, l := range []*Linear{ref, lin} {
+		y, err := l.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dx, err := l.Backward(dy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := [][]float32{y.Data(), dx.Data(), l.weight.Grad.Data(), l.bias.Grad.Data()}
+		if l == lin {
+			got = out
+		} else {
+			want = out
+		}
+	}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("result %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	if !slices.Contains(be.wrote, &lin.y.Data()[0]) {
+		t.Error("the bias written into y on the host was not announced")
+	}
+	if !slices.Contains(be.toHost, &dy.Data()[0]) {
+		t.Error("dy was not brought to the host for the bias gradient")
 	}
 }
