@@ -751,3 +751,23 @@ func TestMemoryLimitEvicts(t *testing.T) {
 		t.Errorf("%d uploads under the limit, %d without: nothing was evicted", a, b)
 	}
 }
+
+// TestUntrackedMirrorsBounded: a caller passing a new input buffer on every call
+// (a new image per Predict) does not grow the device memory without bound.
+func TestUntrackedMirrorsBounded(t *testing.T) {
+	be := newStubBackend(t)
+	y := make([]float32, 1024)
+	for i := 0; i < 100; i++ {
+		x := make([]float32, 1024)
+		x[i] = 1
+		if err := be.ReLU(y, x); err != nil {
+			t.Fatal(err)
+		}
+		if got := host(t, be, y); got[i] != 1 {
+			t.Fatalf("call %d: y[%d] = %g", i, i, got[i])
+		}
+	}
+	if n, limit := be.Stats().DeviceBytes, int64((maxUntracked+2)*4096+4096); n > limit {
+		t.Errorf("%d device bytes after 100 calls with new inputs, want at most %d", n, limit)
+	}
+}

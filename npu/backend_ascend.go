@@ -509,6 +509,7 @@ func (c *call) mirror(k regionKey) (*region, error) {
 	b.clock++
 	r := b.regions[k]
 	if r == nil {
+		c.limitUntracked()
 		r = &region{key: k}
 		b.regions[k] = r
 	}
@@ -527,6 +528,31 @@ func (c *call) mirror(k regionKey) (*region, error) {
 	}
 	r.used = b.clock
 	return r, nil
+}
+
+// maxUntracked bounds the mirrors of untracked buffers (images, labels, the
+// caller's): a caller may pass new ones on every call, and nothing says when they
+// die, while a mirror keeps its host buffer alive.
+const maxUntracked = 16
+
+// limitUntracked drops the least recently used untracked mirror that this call
+// does not use once there are maxUntracked of them. (An untracked mirror is never
+// device-newer, so nothing is lost: at worst a backward pass uploads its forward
+// input again.)
+func (c *call) limitUntracked() {
+	n, lru := 0, (*region)(nil)
+	for _, r := range c.b.regions {
+		if r.tracked {
+			continue
+		}
+		n++
+		if _, inCall := c.used[r]; !inCall && (lru == nil || r.used < lru.used) {
+			lru = r
+		}
+	}
+	if n >= maxUntracked && lru != nil {
+		c.b.drop(lru.key)
+	}
 }
 
 // evict frees least recently used mirrors that this call does not use until n more

@@ -84,8 +84,10 @@
 //   - Invalidate makes every host copy authoritative (device results not yet
 //     copied back are dropped); Freeze uploads buffers now and tracks them.
 //   - A mirror keeps its host buffer alive, so the address cannot be reused by
-//     another allocation while it is mirrored. WithMemoryLimit frees the least
-//     recently used mirrors, copying device-newer ones back first.
+//     another allocation while it is mirrored. At most 16 mirrors of untracked
+//     buffers are kept (the least recently used goes first), so new buffers on
+//     every call do not accumulate. WithMemoryLimit frees the least recently used
+//     mirrors, copying device-newer ones back first.
 //   - Operations are queued on the stream without waiting; a copy waits for the
 //     queued operations first. An execution error on the device therefore
 //     surfaces at the next copy (or Close), not at the operation's call.
