@@ -502,8 +502,8 @@ func (b *Backend) newCall() *call {
 	return c
 }
 
-// mirror returns the region of k with device memory, making either (evicting
-// others past the memory limit) if needed.
+// mirror returns the region of k with device memory, making the region or
+// allocating its memory (evicting others past the memory limit) if needed.
 func (c *call) mirror(k regionKey) (*region, error) {
 	b := c.b
 	b.clock++
