@@ -1,30 +1,154 @@
 package conv
 
+import "github.com/govgg/govgg/asm"
+
 // chooseAlgorithm picks the algorithm for a geometry when the caller asked for Auto.
 // Only algorithms with a registered kernel may be returned.
 //
-// The rules follow kernels.md §2 "Tile-size choice" and §8, with thresholds set from
-// BenchmarkWinogradVGG16 on the development machine (AVX-512, 1 thread):
-//   - Winograd only for 3×3 stride-1 layers with at least 8 input and output channels;
-//     conv1_1 (C=3) goes to implicit GEMM.
-//   - F(4,3) by default: it beat F(2,3) and implicit GEMM on every VGG-16 layer from
-//     conv1_2 to conv4_3 at batch 1 and 8, and on conv5_x (14×14) at batch 8.
-//   - F(2,3) when the batch has fewer than 40 F(4,3) tiles (conv5_x at batch 1: 16
-//     tiles, where the 36 GEMMs are too narrow to amortize streaming U, 37.7 MB).
-//   - F(6,3) never automatically: it was faster on conv2_x (C ≤ 128), but its error is
-//     about 7× direct convolution's and a Plan does not know whether it is training.
-//     WithAlgorithm(WinogradF63) selects it for inference.
+//   - Winograd only for 3×3 stride-1 layers with at least 8 input and output
+//     channels; conv1_1 (C=3) goes to implicit GEMM.
+//   - On AVX-512, the candidate among im2col, F(2,3) and F(4,3) with the lowest
+//     estimated time (costModel) for a batch of n and the thread count. On VGG-16
+//     at 224×224 that is F(4,3) from conv1_2 to conv4_3 and F(2,3) for conv5_x at
+//     batch 1 (16 tiles of 4×4: half a GEMM sliver each, and 37.7 MB of U streamed
+//     from DRAM for little work), F(4,3) for conv5_x at batch 8, and F(2,3) on 2×2
+//     images (CIFAR's conv5_x, where a 4×4 tile is three-quarters padding: 2.5×
+//     faster than F(4,3) at batch 64). An estimate within 5 % of a candidate with
+//     smaller prepared weights does not displace it.
+//   - On the other paths, whose rates the model has not been calibrated on, the
+//     shape rule: F(4,3), or F(2,3) when the batch has fewer than 40 F(4,3) tiles.
+//   - F(6,3) never automatically: its error is about 7× direct convolution's and a
+//     Plan does not know whether it is training. WithAlgorithm(WinogradF63)
+//     selects it for inference.
 func chooseAlgorithm(g Geometry, n int) Algorithm {
 	if !g.Is3x3s1() || g.C < 8 || g.K < 8 {
 		return Im2col
 	}
-	tiles43 := n * ((g.OutH() + 3) / 4) * ((g.OutW() + 3) / 4)
-	pick := WinogradF43
-	if tiles43 < 40 {
-		pick = WinogradF23
+	if asm.Active() != asm.AVX512 {
+		pick := WinogradF43
+		if n*((g.OutH()+3)/4)*((g.OutW()+3)/4) < 40 {
+			pick = WinogradF23
+		}
+		if winogradKernels[pick] == nil {
+			return Im2col
+		}
+		return pick
 	}
-	if winogradKernels[pick] == nil {
-		return Im2col
+	m := avx512CostModel()
+	// Candidates in increasing order of prepared-weight memory.
+	best, bestT := Im2col, m.im2col(g, n)
+	for _, a := range []Algorithm{WinogradF23, WinogradF43} {
+		if winogradKernels[a] == nil {
+			continue
+		}
+		if t := m.winograd(g, n, winogradTile(a)); t < 0.95*bestT {
+			best, bestT = a, t
+		}
 	}
-	return pick
+	return best
+}
+
+// winogradTile is the output tile side m of a Winograd algorithm.
+func winogradTile(a Algorithm) int {
+	switch a {
+	case WinogradF23:
+		return 2
+	case WinogradF63:
+		return 6
+	}
+	return 4
+}
+
+// costModel estimates a forward convolution's time in seconds as the sum of its
+// GEMM FLOPs at the kernel's rate, its prepared weights streamed from memory, and
+// (for Winograd) its transforms:
+//
+//	im2col:   2·K·9C·P / gemm + 4·K·9C / dram
+//	Winograd: 2·α²·K·C·T' / gemm + 4·α²·K·C·(1/dram + (blocks−1)/l3) + α²·(C+K)·T·transform
+//
+// with P output pixels, T tiles and T' the tiles the GEMM computes (whole
+// micro-kernel columns: a remainder of at most one vector costs a vector, more
+// costs a full NR-wide sliver). Every block of tiles streams all of U: the first
+// from DRAM (at batch 1 a layer's weights are last used a whole forward pass
+// earlier, evicted by the classifier's 471 MiB), the others from L3. Adding the
+// terms instead of overlapping them matched VGG-16's layers with cold weights
+// within ~10 % on the development machine (AVX-512, 1 thread, huge pages):
+// conv4_2 F(4,3) 9.2 ms estimated vs 9.2–9.6 measured, conv5_1 F(4,3) 4.0 vs
+// 3.9–4.1, F(2,3) 4.1 vs 4.1–4.3, im2col 5.9 vs 6.2.
+type costModel struct {
+	gemm      float64 // GEMM FLOP/s on the packed micro-kernel, all threads
+	implicit  float64 // implicit-GEMM FLOP/s (its panel building included)
+	transform float64 // seconds per transformed element (α² per channel and tile)
+	dram, l3  float64 // bytes/s of streamed weights
+	nr, lanes int     // micro-kernel width and vector width, in columns
+	threads   int
+}
+
+// avx512CostModel returns the model's rates for the AVX-512 path and the current
+// thread count. Per thread, measured on the development machine (Emerald Rapids,
+// FMA peak 223 GFLOP/s): the Winograd GEMMs ran at ~200 GFLOP/s, implicit GEMM at
+// ~175 (conv1_2 140 … conv4_2 186), the transforms at ~0.55 ns an element; one core
+// streamed 17 GB/s of weights from DRAM (2 MiB pages, prefetched), two about 1.6×
+// that.
+func avx512CostModel() costModel {
+	t := max(asm.Threads(), 1)
+	par := float64(t) // compute scales with threads, a little less than linearly
+	if t > 1 {
+		par *= 0.85
+	}
+	return costModel{
+		gemm:      200e9 * par,
+		implicit:  175e9 * par,
+		transform: 0.55e-9 / par,
+		dram:      17e9 * min(float64(t), 1.6),
+		l3:        25e9 * min(float64(t), 2),
+		nr:        asm.NR(),
+		lanes:     16,
+		threads:   t,
+	}
+}
+
+func (m costModel) im2col(g Geometry, n int) float64 {
+	k9c := float64(g.K * g.C * g.R * g.S)
+	return 2*k9c*float64(n*g.OutH()*g.OutW())/m.implicit + 4*k9c/m.dram
+}
+
+func (m costModel) winograd(g Geometry, n, tile int) float64 {
+	a2 := float64((tile + 2) * (tile + 2))
+	tiles := n * ((g.OutH() + tile - 1) / tile) * ((g.OutW() + tile - 1) / tile)
+	blocks, per := m.winogradBlocks(g, tile, tiles)
+	kc := float64(g.K * g.C)
+	gemm := 2 * a2 * kc * float64(blocks*m.gemmCols(per)) / m.gemm
+	stream := 4 * a2 * kc * (1/m.dram + float64(blocks-1)/m.l3)
+	transforms := a2 * float64((g.C+g.K)*tiles) * m.transform
+	return gemm + stream + transforms
+}
+
+// winogradBlocks is the block layout winograd.state makes: the number of blocks
+// of tiles and the tiles per block.
+func (m costModel) winogradBlocks(g Geometry, tile, tiles int) (blocks, per int) {
+	w := m.nr
+	if w%asm.WinogradGroup != 0 {
+		w = asm.WinogradGroup
+	}
+	k := winograd{g: g, alpha: tile + 2}
+	nt := max(k.blockTiles()/w*w, w)
+	blocks = (tiles + nt - 1) / nt
+	if blocks < m.threads && tiles >= 2*w*m.threads {
+		blocks = m.threads
+	}
+	return blocks, (tiles + blocks - 1) / blocks
+}
+
+// gemmCols is the number of columns the micro-kernel computes for n: whole NR-wide
+// slivers, except that a remainder of at most one vector runs the narrow loop.
+func (m costModel) gemmCols(n int) int {
+	full, rem := n/m.nr*m.nr, n%m.nr
+	switch {
+	case rem == 0:
+		return full
+	case rem <= m.lanes && m.lanes < m.nr:
+		return full + m.lanes
+	}
+	return full + m.nr
 }
