@@ -11,6 +11,7 @@ import (
 	"github.com/govgg/govgg/layers"
 	"github.com/govgg/govgg/optim"
 	"github.com/govgg/govgg/tensor"
+	"github.com/govgg/govgg/train"
 	"github.com/govgg/govgg/vgg"
 )
 
@@ -226,4 +227,46 @@ func TestVGGAdaptivePoolOnHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	near(t, "eval logits", yn.Data(), yc.Data(), 1e-4)
+}
+
+// TestTrainerOnDevice: train.Trainer's step (gradient clipping and the EMA read
+// and write the gradients and parameters on the host) gives the CPU's parameters,
+// batch-norm statistics and loss when the model and its loss run on the device.
+func TestTrainerOnDevice(t *testing.T) {
+	be := newStubBackend(t, WithLogger(func(string, ...any) {}))
+	var trainers [2]*train.Trainer
+	var models [2]*vgg.Model
+	for i, b := range []layers.Backend{nil, be} {
+		m := smallVGG(t, 1)
+		m.SetBackend(b)
+		ce, err := layers.NewCrossEntropy(0.1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ce.SetBackend(b)
+		opt, err := optim.NewSGD(m.Params(), optim.WithLR(0.05), optim.WithMomentum(0.9), optim.WithParamsChanged(m.ParamsChanged))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trainers[i], err = train.New(m, opt, ce, train.WithClipGrad(0.5), train.WithEMA(0.9), train.WithProgress(false)); err != nil {
+			t.Fatal(err)
+		}
+		models[i] = m
+	}
+	r := rand.New(rand.NewPCG(27, 28))
+	x := randTensor(r, 2, 3, 32, 32)
+	for step := 0; step < 3; step++ {
+		var loss [2]float32
+		for i, tr := range trainers {
+			var err error
+			if loss[i], err = tr.Step(x, []int{step, 9 - step}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		near(t, fmt.Sprintf("step %d loss", step), loss[1:], loss[:1], 1e-5)
+		for i, p := range models[1].StateDict() {
+			near(t, fmt.Sprintf("step %d %s", step, p.Name), p.Value.Data(), models[0].StateDict()[i].Value.Data(), 1e-4)
+		}
+		x.Data()[step] += 1
+	}
 }
