@@ -288,7 +288,12 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 		parallelRun(mb, 1, j)
 		sharedPool.put(sp)
 	} else {
-		parallelRun(mb*nb, 1, j)
+		// The n-blocks of the cache blocking are tasks whatever their size; hand
+		// them off only in chunks worth a goroutine (implicit GEMM calls this per
+		// L2-sized block of columns: conv1_1, K=27, ran slower on 2 threads than
+		// on 1 when its ~15 µs tasks were handed off one by one).
+		perTask := 2 * float64(m) * float64(n) * float64(k) / float64(mb*nb)
+		parallelRun(mb*nb, max(1, int(minTaskFlops/perTask)), j)
 	}
 	*j = gemmJob{}
 	jobPool.put(j)
