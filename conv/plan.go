@@ -34,10 +34,9 @@ func WithMaxWeightBytes(n int) Option { return func(c *config) { c.maxWeightByte
 func WithAutotune(on bool) Option { return func(c *config) { c.autotune = on } }
 
 // Plan is a convolution of a fixed geometry with its weights prepared for the chosen
-// algorithm. After the first call with a given batch size, Forward, BackwardData and
-// BackwardFilter allocate nothing (their scratch lives in the plan), except that the
-// first pass after SetWeights re-packs the weights into a new asm.PackedA (asm has no
-// in-place re-pack yet). A Plan is not safe for concurrent use.
+// algorithm. After the first call with a given batch size, SetWeights, Forward,
+// BackwardData and BackwardFilter allocate nothing (their scratch lives in the plan,
+// and new weights are prepared in place). A Plan is not safe for concurrent use.
 type Plan struct {
 	g   Geometry
 	cfg config

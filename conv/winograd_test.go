@@ -200,7 +200,8 @@ func winoThreads(t *testing.T, c winoCase) {
 }
 
 // TestWinogradBackwardData uses the forward kernel on the 180°-rotated weights with
-// C and K swapped, as the Plan does, against the float64 backward-data reference.
+// C and K swapped, given rotated or (as the Plan does) as they are, against the
+// float64 backward-data reference.
 func TestWinogradBackwardData(t *testing.T) {
 	cases := []winoCase{{17, 9, 13, 9, 1, 2}, {5, 12, 7, 5, 0, 1}, {6, 3, 8, 8, 2, 1}, {16, 16, 14, 14, 1, 1}}
 	winoEachISA(t, func(t *testing.T) {
@@ -230,12 +231,20 @@ func TestWinogradBackwardData(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					kern.setWeights(wt, nil)
-					dx := make([]float32, c.n*c.c*c.h*c.w)
-					kern.forward(dx, dy, c.n, false)
 					want := ReferenceBackwardData(g, c.n, ToFloat64(dy), ToFloat64(w))
-					if e := Compare(dx, want); !e.Within(winoTol[a][0], winoTol[a][1]) {
-						t.Fatalf("%v: %v", a, e)
+					// The rotated copy as ordinary weights, then the Plan's way: U
+					// straight from w (setTransposedWeights).
+					for _, direct := range []bool{false, true} {
+						if direct {
+							kern.(*winograd).setTransposedWeights(w)
+						} else {
+							kern.setWeights(wt, nil)
+						}
+						dx := make([]float32, c.n*c.c*c.h*c.w)
+						kern.forward(dx, dy, c.n, false)
+						if e := Compare(dx, want); !e.Within(winoTol[a][0], winoTol[a][1]) {
+							t.Fatalf("%v (U from w: %v): %v", a, direct, e)
+						}
 					}
 				})
 			}
