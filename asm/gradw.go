@@ -94,3 +94,78 @@ func GradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *Gra
 		zero = false
 	}
 }
+
+var interleave16Impl = interleave16Generic
+
+// Interleave16 copies 16 planes into pixels of 16 channels, a piece of a
+// channels-last copy of an NCHW image:
+//
+//	for j := 0; j < n; j++ {
+//		for i := 0; i < 16; i++ {
+//			dst[j*step+i] = src[i*plane+j]
+//		}
+//	}
+//
+// Operands out of range are a bug in the caller and panic with a message naming
+// them.
+func Interleave16(dst []float32, step int, src []float32, plane, n int) {
+	switch {
+	case n <= 0:
+		return
+	case step < 16 || len(dst) < (n-1)*step+16:
+		panic(fmt.Sprintf("asm.Interleave16: dst has %d elements, needs %d pixels of step %d ≥ 16", len(dst), n, step))
+	case plane < 0 || plane > math.MaxInt32/16 || len(src) < 15*plane+n:
+		panic(fmt.Sprintf("asm.Interleave16: src has %d elements, needs 16 planes of %d floats %d apart", len(src), n, plane))
+	}
+	if raceEnabled {
+		raceInterleave16(dst, step, src, plane, n)
+	}
+	for j := 0; j < n; j += vecChunk {
+		m := min(vecChunk, n-j)
+		interleave16Impl(&dst[j*step], step, &src[j], plane, m)
+	}
+}
+
+var gather16Impl = gather16Generic
+
+// Gather16 copies src into dst through a table of 16-lane index vectors, repeated
+// with a shift: dst is periods runs of len(idx) floats, and run p reads src shifted
+// by p·adv,
+//
+//	nv := len(idx) / 16
+//	for p := 0; p < periods; p++ {
+//		for v := 0; v < nv; v++ {
+//			for l := 0; l < 16; l++ {
+//				dst[(p*nv+v)*16+l] = src[p*adv+idx[v*16+l]]
+//			}
+//		}
+//	}
+//
+// A backward-filter's final transpose of each filter's [tap][c] partial into
+// PyTorch's [c][tap] is one such call. len(idx) must be a multiple of 16; operands
+// out of range are a bug in the caller and panic with a message naming them.
+func Gather16(dst, src []float32, idx []int32, adv, periods int) {
+	if periods <= 0 || len(idx) == 0 {
+		return
+	}
+	hi := int32(0)
+	for _, i := range idx {
+		if i < 0 {
+			panic(fmt.Sprintf("asm.Gather16: negative index %d", i))
+		}
+		hi = max(hi, i)
+	}
+	switch {
+	case len(idx)%16 != 0:
+		panic(fmt.Sprintf("asm.Gather16: %d indices, not a multiple of 16", len(idx)))
+	case adv < 0 || len(src) <= int(hi)+(periods-1)*adv:
+		panic(fmt.Sprintf("asm.Gather16: src has %d elements, reads up to %d", len(src), int(hi)+(periods-1)*adv))
+	case len(dst) < periods*len(idx):
+		panic(fmt.Sprintf("asm.Gather16: dst has %d elements, needs %d", len(dst), periods*len(idx)))
+	}
+	if raceEnabled {
+		raceReadVec(src[:int(hi)+(periods-1)*adv+1])
+		raceWriteVec(dst[:periods*len(idx)])
+	}
+	gather16Impl(&dst[0], &src[0], &idx[0], len(idx)/16, adv, periods)
+}

@@ -28,10 +28,39 @@ func gradwAVX512(acc *float32, ldacc int, a *float32, lda int, b *float32, off *
 //go:noescape
 func gradwAVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 
+// interleave16AVX512 computes, on operands checked by Interleave16 (n ≥ 1), with
+// one 16-lane gather a pixel:
+//
+//	for j := 0; j < n; j++ {
+//		for i := 0; i < 16; i++ {
+//			dst[j*step+i] = src[i*plane+j]
+//		}
+//	}
+//
+//go:noescape
+func interleave16AVX512(dst *float32, step int, src *float32, plane, n int)
+
+// gather16AVX512 computes, on operands checked by Gather16 (nv, periods ≥ 1), with
+// one 16-lane gather a vector:
+//
+//	for p := 0; p < periods; p++ {
+//		for v := 0; v < nv; v++ {
+//			for l := 0; l < 16; l++ {
+//				dst[(p*nv+v)*16+l] = src[p*adv+idx[v*16+l]]
+//			}
+//		}
+//	}
+//
+//go:noescape
+func gather16AVX512(dst, src *float32, idx *int32, nv, adv, periods int)
+
 var _ = registerKernels(func(isa ISA) {
+	// AVX2 interleaves and gathers in Go: its 8-lane gathers are no faster than
+	// scalar moves.
+	interleave16Impl, gather16Impl = interleave16Generic, gather16Generic
 	switch isa {
 	case AVX512:
-		gradwImpl = gradwAVX512
+		gradwImpl, interleave16Impl, gather16Impl = gradwAVX512, interleave16AVX512, gather16AVX512
 	case AVX2:
 		gradwImpl = gradwAVX2
 	default:

@@ -223,3 +223,65 @@ gradw2_px:
 	JB   gradw2_pass
 	VZEROUPPER
 	RET
+
+// iota16 is 0, 1, …, 15 as int32: the gather's plane indices before scaling.
+DATA iota16<>+0(SB)/8, $0x0000000100000000
+DATA iota16<>+8(SB)/8, $0x0000000300000002
+DATA iota16<>+16(SB)/8, $0x0000000500000004
+DATA iota16<>+24(SB)/8, $0x0000000700000006
+DATA iota16<>+32(SB)/8, $0x0000000900000008
+DATA iota16<>+40(SB)/8, $0x0000000b0000000a
+DATA iota16<>+48(SB)/8, $0x0000000d0000000c
+DATA iota16<>+56(SB)/8, $0x0000000f0000000e
+GLOBL iota16<>(SB), RODATA|NOPTR, $64
+
+// func interleave16AVX512(dst *float32, step int, src *float32, plane, n int)
+TEXT ·interleave16AVX512(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), DI
+	MOVQ         step+8(FP), DX
+	SHLQ         $2, DX
+	MOVQ         src+16(FP), SI
+	MOVQ         plane+24(FP), AX
+	MOVQ         n+32(FP), CX
+	VPBROADCASTD AX, Z1
+	VPMULLD      iota16<>(SB), Z1, Z1 // lane i: i·plane
+	MOVL         $0xffff, BX
+
+interleave16_loop:
+	KMOVW      BX, K1             // a fresh mask: no wait on the last gather's
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS    Z0, (DI)
+	ADDQ       $4, SI
+	ADDQ       DX, DI
+	DECQ       CX
+	JNZ        interleave16_loop
+	VZEROUPPER
+	RET
+
+// func gather16AVX512(dst, src *float32, idx *int32, nv, adv, periods int)
+TEXT ·gather16AVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ adv+32(FP), DX
+	SHLQ $2, DX
+	MOVQ periods+40(FP), R8
+	MOVL $0xffff, BX
+
+gather16_period:
+	MOVQ idx+16(FP), AX
+	MOVQ nv+24(FP), CX
+
+gather16_vec:
+	VMOVDQU32  (AX), Z1
+	KMOVW      BX, K1
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS    Z0, (DI)
+	ADDQ       $64, AX
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        gather16_vec
+	ADDQ       DX, SI
+	DECQ       R8
+	JNZ        gather16_period
+	VZEROUPPER
+	RET

@@ -33,3 +33,34 @@ func gradwGeneric(acc *float32, ldacc int, a *float32, lda int, b *float32, off 
 		copy(cs[i*ldacc:i*ldacc+GradWCols], t[i][:])
 	}
 }
+
+// interleave16Generic is the pure-Go twin of the interleave16 kernels: Interleave16
+// on operands it has checked, n ≥ 1.
+func interleave16Generic(dst *float32, step int, src *float32, plane, n int) {
+	d := unsafe.Slice(dst, (n-1)*step+16)
+	s := unsafe.Slice(src, 15*plane+n)
+	for i := 0; i < 16; i++ {
+		for j, v := range s[i*plane : i*plane+n] {
+			d[j*step+i] = v
+		}
+	}
+}
+
+// gather16Generic is the pure-Go twin of the gather16 kernels: Gather16 on
+// operands it has checked, nv ≥ 1 vectors and periods ≥ 1.
+func gather16Generic(dst, src *float32, idx *int32, nv, adv, periods int) {
+	ix := unsafe.Slice(idx, nv*16)
+	var hi int32
+	for _, i := range ix {
+		hi = max(hi, i)
+	}
+	d := unsafe.Slice(dst, periods*nv*16)
+	s := unsafe.Slice(src, int(hi)+(periods-1)*adv+1)
+	for p := 0; p < periods; p++ {
+		sp := s[p*adv:]
+		dp := d[p*nv*16 : (p+1)*nv*16]
+		for k, i := range ix {
+			dp[k] = sp[i]
+		}
+	}
+}

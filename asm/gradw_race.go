@@ -19,3 +19,12 @@ func raceGradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab 
 		runtime.RaceReadRange(unsafe.Pointer(&b[o]), 4*GradWCols)
 	}
 }
+
+func raceInterleave16(dst []float32, step int, src []float32, plane, n int) {
+	for i := 0; i < 16; i++ {
+		runtime.RaceReadRange(unsafe.Pointer(&src[i*plane]), 4*n)
+	}
+	for j := 0; j < n; j++ {
+		runtime.RaceWriteRange(unsafe.Pointer(&dst[j*step]), 64)
+	}
+}

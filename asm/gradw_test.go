@@ -209,3 +209,100 @@ func BenchmarkGradW(b *testing.B) {
 		})
 	}
 }
+
+func TestInterleave16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	eachISA(t, func(t *testing.T) {
+		for _, n := range append([]int{0, 1, 2, 3, 15, 16, 17, 31, 67, 1000}, 40000) {
+			step := 16 + n%3*24 // 16 (dense), 40 and 64
+			head := n % 4
+			plane := n + 5
+			src := make([]float32, head+15*plane+n)
+			for i := range src {
+				src[i] = rng.Float32()
+			}
+			src[head+3*plane+n/2] = float32(math.NaN())
+			src = src[head:]
+			size := max(0, (n-1)*step+16)
+			dst, all := guarded(size, head)
+			asm.Interleave16(dst, step, src, plane, n)
+			checkGuards(t, "Interleave16", all, size, head)
+			for j := 0; j < n; j++ {
+				for i := 0; i < step && j*step+i < size; i++ {
+					want := sentinel // the gaps between pixels stay untouched
+					if i < 16 {
+						want = src[i*plane+j]
+					}
+					if got := dst[j*step+i]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("n=%d step=%d: dst[%d] = %v, want %v", n, step, j*step+i, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkInterleave16(b *testing.B) {
+	const n, plane = 32, 1024
+	src := make([]float32, 16*plane)
+	dst := make([]float32, n*64)
+	for _, isa := range asm.Supported() {
+		b.Run(isa.String(), func(b *testing.B) {
+			restore, _ := asm.SetImpl(isa)
+			defer restore()
+			for b.Loop() {
+				asm.Interleave16(dst, 64, src, plane, n)
+			}
+			b.ReportMetric(float64(16*n*b.N)/b.Elapsed().Seconds()/1e9, "Gfloat/s")
+		})
+	}
+}
+
+func TestGather16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	eachISA(t, func(t *testing.T) {
+		for _, tc := range []struct{ nv, adv, periods, head int }{
+			{1, 0, 1, 0}, {1, 16, 3, 1}, {9, 16, 32, 2}, {3, 7, 5, 3}, {2, 100, 67, 1},
+		} {
+			idx := make([]int32, 16*tc.nv)
+			for i := range idx {
+				idx[i] = int32(rng.IntN(200))
+			}
+			src := make([]float32, tc.head+200+(tc.periods-1)*tc.adv)
+			for i := range src {
+				src[i] = rng.Float32()
+			}
+			src[tc.head+int(idx[3])] = float32(math.Inf(-1))
+			src = src[tc.head:]
+			n := tc.periods * len(idx)
+			dst, all := guarded(n, tc.head)
+			asm.Gather16(dst, src, idx, tc.adv, tc.periods)
+			checkGuards(t, "Gather16", all, n, tc.head)
+			for p := 0; p < tc.periods; p++ {
+				for k, i := range idx {
+					if got, want := dst[p*len(idx)+k], src[p*tc.adv+int(i)]; math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("%+v: dst[%d] = %v, want %v", tc, p*len(idx)+k, got, want)
+					}
+				}
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		call func()
+		msg  string
+	}{
+		{"ragged", func() { asm.Gather16(make([]float32, 32), make([]float32, 32), make([]int32, 15), 0, 1) }, "multiple of 16"},
+		{"src", func() { asm.Gather16(make([]float32, 32), make([]float32, 8), make([]int32, 16), 8, 2) }, "src has 8"},
+		{"dst", func() { asm.Gather16(make([]float32, 31), make([]float32, 32), make([]int32, 16), 8, 2) }, "dst has 31"},
+	} {
+		func() {
+			defer func() {
+				if s, _ := recover().(string); !strings.Contains(s, tc.msg) {
+					t.Errorf("%s: panic %q, want one mentioning %q", tc.name, s, tc.msg)
+				}
+			}()
+			tc.call()
+		}()
+	}
+}

@@ -44,14 +44,17 @@ type backwardFilter struct {
 	dwr       []float32 // K × R·S·C
 
 	// Tile scheme.
-	kt, ct  int // tiles along K (asm.GradWRows) and along C (asm.GradWCols)
-	cp, ldp int // partial: kt·GradWRows rows of ldp = R·S·cp floats
-	part    [][]float32
+	kt, ct  int             // tiles along K (asm.GradWRows) and along C (asm.GradWCols)
+	cp, ldp int             // partial: kt·GradWRows rows of ldp = R·S·cp floats
+	part    [][]float32     // per pixel range: kt·GradWRows rows of ldp
+	scratch [][]float32     // per work item: GradWRows rows of ldp
 	tab     *asm.GradWTable // per output pixel of the loaded images: its input pixel
 	segs    []int           // boundaries of the blocks of pixels a GradW call takes
 	fold    bool            // regroup dY as [K][image][pixel] into dyF
 	dyF     []float32
 	split   struct{ ranges, groups int }
+	gidx    []int32 // finish's Gather16 table: [c][tap] ← [tap][c]
+	gadv    int     // input channels a period of gidx covers
 
 	// Work shared with the parallel helpers. The funcs are methods bound once, so
 	// that the parallel regions allocate nothing.
@@ -80,7 +83,7 @@ func (b *backwardFilter) init(g Geometry) {
 func (b *backwardFilter) setup(g Geometry, tiles bool) {
 	*b = backwardFilter{g: g, tiles: tiles}
 	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
-	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finish, b.foldDY
+	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finishAll, b.foldDY
 	pq := g.OutH() * g.OutW()
 	b.cb = g.C
 	if tiles {
@@ -100,6 +103,13 @@ func (b *backwardFilter) setup(g Geometry, tiles bool) {
 		// then share the threads), one at a time when large.
 		b.perImage = b.hp*b.wp*b.cp > 1<<20
 		b.fold = !b.perImage && pq < 256
+		// Output o = c·rs + tap of a filter; the pattern repeats every
+		// lcm(rs, 16) outputs, gadv channels further on.
+		rs := g.R * g.S
+		b.gadv = 16 / gcd(rs, 16)
+		for o := 0; o < rs*b.gadv; o++ {
+			b.gidx = append(b.gidx, int32(o%rs*b.cp+o/rs))
+		}
 		return
 	}
 	rsc := g.R * g.S * g.C
@@ -152,6 +162,9 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 			b.part[i] = make([]float32, b.kt*asm.GradWRows*b.ldp)
 		}
 	}
+	for len(b.scratch) < b.split.ranges*b.split.groups {
+		b.scratch = append(b.scratch, make([]float32, asm.GradWRows*b.ldp))
+	}
 	b.cur.n, b.cur.dw = n, dw
 	if b.fold {
 		if len(b.dyF) < n*kpq {
@@ -172,7 +185,7 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 		asm.ParallelFor(b.split.ranges*b.split.groups, 1, b.tileFn)
 	}
 	if b.split.ranges > 1 {
-		asm.ParallelFor(g.K, max(1, (1<<15)/(b.ldp*b.split.ranges)), b.finishFn)
+		asm.ParallelFor(b.kt, 1, b.finishFn)
 	}
 }
 
@@ -239,52 +252,76 @@ func (b *backwardFilter) tileItems(lo, hi int) {
 		s0, s1 := r*nseg/s.ranges, (r+1)*nseg/s.ranges
 		t0, t1 := grp*b.kt/s.groups, (grp+1)*b.kt/s.groups
 		part := b.part[r]
+		// A range of one block, in one load, needs no partial: each tile is
+		// complete after one call per tap, and goes to dw from a small scratch.
+		direct := s1-s0 == 1 && b.cur.first && b.cur.last
+		if direct {
+			part = b.scratch[it]
+		}
 		for sg := s0; sg < s1; sg++ {
 			p0, p1 := b.segs[sg], b.segs[sg+1]
 			img := p0 / pq
 			zero := b.cur.first && sg == s0
+			// With a single range, a tile is complete after its last block and
+			// writes its block of dw while it is still in cache.
+			final := s.ranges == 1 && b.cur.last && sg == s1-1
 			for ch := 0; ch < b.cp; ch += nr {
 				xb := b.cl[ch/nr*b.clBlock:]
 				for t := t0; t < t1; t++ {
 					// The last tile overlaps the one before when K is not a
 					// multiple of 6; finish reads its rows accordingly.
 					a := b.cur.dy[img*imgStride+min(t*mr, g.K-mr)*lda+p0-img*pq:]
-					acc := part[t*mr*b.ldp+ch:]
+					rows := part // direct: the scratch
+					if !direct {
+						rows = part[t*mr*b.ldp:]
+					}
 					for tap, off := range b.rsOff {
-						asm.GradW(acc[tap*b.cp:], b.ldp, a, lda, xb[off:], b.tab, p0, p1, zero)
+						asm.GradW(rows[tap*b.cp+ch:], b.ldp, a, lda, xb[off:], b.tab, p0, p1, zero)
+					}
+					if final {
+						b.finish(t, ch, min(ch+nr, g.C), rows, nil)
 					}
 				}
 			}
 		}
-		if s.ranges == 1 && b.cur.last {
-			b.finish(t0*mr, min(t1*mr, g.K))
-		}
 	}
 }
 
-// finish writes dw[k] for k in [lo, hi): the partials' sum, permuted from
-// [tap][c] to [c][tap].
-func (b *backwardFilter) finish(lo, hi int) {
+// finishAll writes dw for the K-tiles [lo, hi) from the sum of the partials.
+func (b *backwardFilter) finishAll(lo, hi int) {
+	const mr = asm.GradWRows
+	for t := lo; t < hi; t++ {
+		b.finish(t, 0, b.g.C, b.part[0][t*mr*b.ldp:], b.part[1:b.split.ranges])
+	}
+}
+
+// finish writes dw[k][c][tap] for the channels k of K-tile t and c in [c0, c1)
+// from rows, the tile's rows of a partial (plus, when others is not empty, the
+// same rows of the other partials, summed into rows first): a permutation from
+// [tap][c] to [c][tap] by asm.Gather16 (a period of its index table covers gadv
+// input channels).
+func (b *backwardFilter) finish(t, c0, c1 int, rows []float32, others [][]float32) {
 	g := &b.g
 	const mr = asm.GradWRows
 	rs := g.R * g.S
-	parts := b.part[:b.split.ranges]
-	for k := lo; k < hi; k++ {
-		row := k
-		if t := k / mr; t == b.kt-1 && g.K%mr != 0 {
-			row = t*mr + k - (g.K - mr)
+	// The last tile overlaps the one before when K is not a multiple of 6: its
+	// row i holds channel K-6+i, of which only those from 6t on are new.
+	k0, first := t*mr, 0
+	if t == b.kt-1 && g.K%mr != 0 {
+		k0, first = g.K-mr, t*mr-(g.K-mr)
+	}
+	periods := (c1 - c0) / b.gadv
+	for i := first; i < mr; i++ {
+		row := rows[i*b.ldp : (i+1)*b.ldp]
+		for _, p := range others {
+			asm.Axpy(1, p[(t*mr+i)*b.ldp:(t*mr+i+1)*b.ldp], row)
 		}
-		dst := b.cur.dw[k*g.C*rs : (k+1)*g.C*rs]
-		for tap := 0; tap < rs; tap++ {
-			src := parts[0][row*b.ldp+tap*b.cp:][:g.C]
-			for c, v := range src {
-				dst[c*rs+tap] = v
-			}
-			for _, p := range parts[1:] {
-				src := p[row*b.ldp+tap*b.cp:][:g.C]
-				for c, v := range src {
-					dst[c*rs+tap] += v
-				}
+		k := k0 + i
+		dst := b.cur.dw[(k*g.C+c0)*rs : (k*g.C+c1)*rs]
+		asm.Gather16(dst, row[c0:], b.gidx, b.gadv, periods)
+		for c := c0 + periods*b.gadv; c < c1; c++ {
+			for tap := 0; tap < rs; tap++ {
+				dst[(c-c0)*rs+tap] = row[tap*b.cp+c]
 			}
 		}
 	}
@@ -391,9 +428,14 @@ func (b *backwardFilter) toChannelsLast(lo, hi int) {
 		}
 		x := b.cur.x[img*c*g.H*w:]
 		plane := g.H * w
-		for t0 := 0; t0 < w; t0 += tile {
+		// Sixteen channels at a time, whole rows, by the vector kernel.
+		ch0 := 0
+		for ; ch0+16 <= c && (cb%16 == 0 || nb == 1); ch0 += 16 {
+			asm.Interleave16(b.cl[ch0/cb*block+i*row+g.PadW*cb+ch0%cb:], cb, x[ch0*plane+iy*w:], plane, w)
+		}
+		for t0 := 0; t0 < w && ch0 < c; t0 += tile {
 			t1 := min(w, t0+tile)
-			ch := 0
+			ch := ch0
 			// Eight channels at a time (never across blocks: cb is C or a multiple
 			// of 8): one 32-byte group written per pixel.
 			for ; ch+8 <= c && (cb%8 == 0 || nb == 1); ch += 8 {
@@ -485,4 +527,11 @@ func (b *backwardFilter) sumBias(lo, hi int) {
 		}
 		b.cur.db[k] = float32(s)
 	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
