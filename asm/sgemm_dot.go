@@ -1,6 +1,9 @@
 package asm
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Products with few rows of A and a transposed B, C = alpha·op(A)·Bᵀ + beta·C with
 // m ≤ dotMaxM, are a fully connected layer at a small batch: every element of B is
@@ -115,34 +118,33 @@ func (j *dotJob) run(lo, hi int) {
 
 // dotHugeMinBytes is the smallest B (a classifier layer's weights) that the dot path
 // asks to move to huge pages: at batch 1, FC6's 411 MB streamed 25 % faster from
-// them here (see sgemm_mem.go).
-const dotHugeMinBytes = 16 << 20
+// them here (see sgemm_mem.go). FC8 (16 MB) is above it, smaller operands are not
+// worth a collapse.
+const dotHugeMinBytes = 4 << 20
 
 // dotAdvised remembers the operands already advised, so that each is collapsed once
 // (a forward pass reads the same weights every time).
 var dotAdvised adviseMemo
 
+// adviseMemo is a small ring of advised ranges. It holds addresses, not pointers,
+// so that it never keeps a dropped model's weights alive; a new operand that
+// happens to reuse a remembered range only misses the hint.
 type adviseMemo struct {
 	mu   sync.Mutex
-	seen [16]struct {
-		p *float32
-		n int
-	}
+	seen [16][2]uintptr // start, length in floats
 	next int
 }
 
 func (m *adviseMemo) advise(x []float32) {
+	key := [2]uintptr{uintptr(unsafe.Pointer(&x[0])), uintptr(len(x))}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range m.seen {
-		if s.p == &x[0] && s.n == len(x) {
+		if s == key {
 			return
 		}
 	}
-	m.seen[m.next] = struct {
-		p *float32
-		n int
-	}{&x[0], len(x)}
+	m.seen[m.next] = key
 	m.next = (m.next + 1) % len(m.seen)
 	adviseHuge(x)
 }

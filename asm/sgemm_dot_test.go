@@ -26,7 +26,7 @@ func TestSgemmDotPath(t *testing.T) {
 	})
 }
 
-// TestSgemmDotLargeB runs the dot-product path on a B large enough (≥ 16 MiB) to be
+// TestSgemmDotLargeB runs the dot-product path on a B large enough (≥ dotHugeMinBytes, 4 MiB) to be
 // advised onto huge pages, twice (the second time the advice is remembered): the
 // results must not change.
 func TestSgemmDotLargeB(t *testing.T) {

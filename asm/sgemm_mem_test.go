@@ -57,3 +57,34 @@ func TestHugeFloats(t *testing.T) {
 		}
 	}
 }
+
+// TestAdviseMemo checks that an operand is advised once and that the ring keeps
+// the most recent operands.
+func TestAdviseMemo(t *testing.T) {
+	var m adviseMemo
+	x := make([]float32, 1000)
+	count := func(x []float32) int {
+		c := 0
+		for _, s := range m.seen {
+			if s == [2]uintptr{uintptr(unsafe.Pointer(&x[0])), uintptr(len(x))} {
+				c++
+			}
+		}
+		return c
+	}
+	m.advise(x)
+	m.advise(x)
+	if c := count(x); c != 1 {
+		t.Fatalf("advised twice: %d entries", c)
+	}
+	if c := count(x[:999]); c != 0 {
+		t.Fatalf("a shorter slice matched the remembered range")
+	}
+	others := make([]float32, len(m.seen)*10)
+	for i := range m.seen {
+		m.advise(others[i*10 : i*10+10])
+	}
+	if c := count(x); c != 0 {
+		t.Fatalf("the oldest range survived %d newer ones", len(m.seen))
+	}
+}
