@@ -16,7 +16,13 @@ type LayerProfile struct {
 	OutShape    []int
 	Algorithm   string        // the convolution algorithm, for Conv2d on the CPU
 	WeightBytes int           // memory of the convolution's prepared weights
-	Time        time.Duration // median over the runs
+	FLOPs       int64         // of a Conv2d (direct-convolution count) or Linear; 0 for the rest
+	Time        time.Duration // median over the runs, in the pass: caches as the model leaves them
+	// Warm is the median time of the same layer run again at once on the same input:
+	// its weights, input and scratch then come from the caches. Time − Warm is what
+	// the rest of the pass costs it (at batch 1, weights streamed from DRAM). It is
+	// 0 in training mode, where a second run would update batch norm again.
+	Warm time.Duration
 }
 
 // SetGradHook calls h with each layer's parameters as soon as Backward has written
@@ -28,8 +34,9 @@ func (m *Model) SetGradHook(h layers.GradHook) {
 }
 
 // Profile runs the network on x layer by layer, runs times after one warm-up pass,
-// and returns each layer's median time, output shape, and for convolutions the
-// algorithm chosen and the memory of its prepared weights.
+// and returns each layer's median time, output shape and FLOPs, for convolutions
+// the algorithm chosen and the memory of its prepared weights, and the median time
+// of an immediate second run of each layer (LayerProfile.Warm).
 func (m *Model) Profile(x *tensor.Tensor, runs int) ([]LayerProfile, error) {
 	if runs < 1 {
 		return nil, fmt.Errorf("vgg: Profile needs at least one run, got %d", runs)
@@ -53,28 +60,51 @@ func (m *Model) Profile(x *tensor.Tensor, runs int) ([]LayerProfile, error) {
 		stages = append(stages, stage{fmt.Sprintf("classifier.%d", i), l})
 	}
 	times := make([][]time.Duration, len(stages))
+	warm := make([][]time.Duration, len(stages))
 	out := make([]LayerProfile, len(stages))
 	for r := 0; r <= runs; r++ {
 		y := x
 		for i, s := range stages {
+			in := y
 			start := time.Now()
 			var err error
-			if y, err = s.l.Forward(y); err != nil {
+			if y, err = s.l.Forward(in); err != nil {
 				return nil, fmt.Errorf("vgg: %s: %w", s.name, err)
 			}
+			took := time.Since(start)
+			if !m.training { // a second run would update batch norm's statistics again
+				start = time.Now()
+				if y, err = s.l.Forward(in); err != nil {
+					return nil, fmt.Errorf("vgg: %s: %w", s.name, err)
+				}
+				if r > 0 {
+					warm[i] = append(warm[i], time.Since(start))
+				}
+			}
 			if r > 0 {
-				times[i] = append(times[i], time.Since(start))
+				times[i] = append(times[i], took)
 			}
 			out[i].OutShape = append(out[i].OutShape[:0], y.Shape()...)
 		}
 	}
 	for i, s := range stages {
 		slices.Sort(times[i])
-		out[i].Name, out[i].Layer, out[i].Time = s.name, fmt.Sprint(s.l), times[i][len(times[i])/2]
-		if c, ok := s.l.(*layers.Conv2d); ok {
-			if p := c.Plan(); p != nil {
-				out[i].Algorithm, out[i].WeightBytes = p.Algorithm().String(), p.WeightBytes()
+		slices.Sort(warm[i])
+		o := &out[i]
+		o.Name, o.Layer = s.name, fmt.Sprint(s.l)
+		o.Time = times[i][len(times[i])/2]
+		if len(warm[i]) > 0 {
+			o.Warm = warm[i][len(warm[i])/2]
+		}
+		switch l := s.l.(type) {
+		case *layers.Conv2d:
+			if p := l.Plan(); p != nil {
+				o.Algorithm, o.WeightBytes = p.Algorithm().String(), p.WeightBytes()
 			}
+			// 2 FLOPs per weight per output pixel.
+			o.FLOPs = 2 * int64(l.Params()[0].Value.Len()) * int64(o.OutShape[0]*o.OutShape[2]*o.OutShape[3])
+		case *layers.Linear:
+			o.FLOPs = 2 * int64(l.Params()[0].Value.Len()) * int64(o.OutShape[0])
 		}
 	}
 	return out, nil
