@@ -48,14 +48,15 @@ func (t *GradWTable) Len() int { return len(t.off) }
 //
 //	for i := 0; i < GradWRows; i++ {
 //		for j := 0; j < GradWCols; j++ {
-//			s := acc[i*ldacc+j]
-//			if zero {
-//				s = 0
-//			}
+//			var s float32
 //			for p := lo; p < hi; p++ {
 //				s += a[i*lda+p-lo] * b[tab.off[p]+j]
 //			}
-//			acc[i*ldacc+j] = s
+//			if zero {
+//				acc[i*ldacc+j] = s
+//			} else {
+//				acc[i*ldacc+j] += s
+//			}
 //		}
 //	}
 //
@@ -63,8 +64,12 @@ func (t *GradWTable) Len() int { return len(t.off) }
 // contiguous along the pixels), and b a zero-padded channels-last copy of X seen
 // from one kernel tap, tab.off[p] the input pixel that output pixel p reads. The
 // AVX paths add one fused multiply-add a term, in the loop's order, so AVX2 and
-// AVX-512 agree bit for bit. Operands out of range are a bug in the caller and
-// panic with a message naming them.
+// AVX-512 agree bit for bit. The sum starts from zero and is added to acc once, as
+// a GEMM sums a k-block: a reduction split into calls of a few hundred pixels is
+// summed blockwise, with a float32 error that grows with the block and the number
+// of blocks rather than with the whole reduction. (A call longer than 4096
+// pixels is split into such blocks.) Operands out of range are a bug in the
+// caller and panic with a message naming them.
 func GradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int, zero bool) {
 	n := hi - lo
 	switch {

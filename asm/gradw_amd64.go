@@ -8,18 +8,19 @@ package asm
 //
 //	for i := 0; i < GradWRows; i++ {
 //		for j := 0; j < GradWCols; j++ {
-//			s := acc[i*ldacc+j]
-//			if zero {
-//				s = 0
-//			}
+//			var s float32
 //			for p := 0; p < n; p++ {
 //				s += a[i*lda+p] * b[off[p]+j]
 //			}
-//			acc[i*ldacc+j] = s
+//			if zero {
+//				acc[i*ldacc+j] = s
+//			} else {
+//				acc[i*ldacc+j] += s
+//			}
 //		}
 //	}
 //
-// AVX-512 keeps the 6×64 tile in 24 zmm registers for the whole call; AVX2 makes
+// AVX-512 keeps the 6×64 tile's sum in 24 zmm registers for the whole call; AVX2 makes
 // four passes of 6×16 columns (12 ymm).
 //
 //go:noescape

@@ -2,10 +2,11 @@
 
 #include "textflag.h"
 
-// Weight-gradient tile kernels (see GradW in gradw.go). The 6×64 tile of acc is
-// loaded (or zeroed) once; then for every pixel p the kernel loads the 64 floats at
-// b[off[p]] (one pixel of a channels-last image) and broadcasts a[p] from each of
-// the 6 planes of a, for 24 zmm fused multiply-adds (AVX2: 4 passes of 16 columns).
+// Weight-gradient tile kernels (see GradW in gradw.go). The 6×64 tile's sum starts
+// at zero; for every pixel p the kernel loads the 64 floats at b[off[p]] (one pixel
+// of a channels-last image) and broadcasts a[p] from each of the 6 planes of a, for
+// 24 zmm fused multiply-adds (AVX2: 4 passes of 16 columns); the sum is then added
+// to acc (or stored, when zero).
 //
 // Registers: SI a (the current pixel of plane 0), R10 lda, R8 3·lda and R9 5·lda
 // in bytes, so planes 0–5 are (SI), (SI)(R10*1), (SI)(R10*2), (SI)(R8*1),
@@ -51,13 +52,6 @@
 	VBROADCASTSS da(SI)(R9*1), Z29     \
 	FMA4(Z29, Z20, Z21, Z22, Z23)
 
-#define LOAD512(c0, c1, c2, c3) \
-	VMOVUPS (AX), c0    \
-	VMOVUPS 64(AX), c1  \
-	VMOVUPS 128(AX), c2 \
-	VMOVUPS 192(AX), c3 \
-	ADDQ    DX, AX
-
 #define STORE512(c0, c1, c2, c3) \
 	VMOVUPS c0, (AX)    \
 	VMOVUPS c1, 64(AX)  \
@@ -65,23 +59,16 @@
 	VMOVUPS c3, 192(AX) \
 	ADDQ    DX, AX
 
+// ADD512 adds the tile row at AX into four accumulators.
+#define ADD512(c0, c1, c2, c3) \
+	VADDPS (AX), c0, c0       \
+	VADDPS 64(AX), c1, c1     \
+	VADDPS 128(AX), c2, c2    \
+	VADDPS 192(AX), c3, c3    \
+	ADDQ   DX, AX
+
 // func gradwAVX512(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 TEXT ·gradwAVX512(SB), NOSPLIT, $0-57
-	MOVQ    acc+0(FP), AX
-	MOVQ    ldacc+8(FP), DX
-	SHLQ    $2, DX
-	MOVBLZX zero+56(FP), BX
-	TESTQ   BX, BX
-	JNZ     gradw512_zero
-	LOAD512(Z0, Z1, Z2, Z3)
-	LOAD512(Z4, Z5, Z6, Z7)
-	LOAD512(Z8, Z9, Z10, Z11)
-	LOAD512(Z12, Z13, Z14, Z15)
-	LOAD512(Z16, Z17, Z18, Z19)
-	LOAD512(Z20, Z21, Z22, Z23)
-	JMP     gradw512_start
-
-gradw512_zero:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -106,11 +93,9 @@ gradw512_zero:
 	VPXORD Z21, Z21, Z21
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
-
-gradw512_start:
 	PLANES
-	SUBQ $2, CX
-	JB   gradw512_last
+	SUBQ   $2, CX
+	JB     gradw512_last
 
 gradw512_pair:
 	PIXEL512(0, 0)
@@ -122,11 +107,25 @@ gradw512_pair:
 
 gradw512_last:
 	ADDQ $2, CX
-	JZ   gradw512_store
+	JZ   gradw512_sum
 	PIXEL512(0, 0)
 
+gradw512_sum:
+	MOVQ    acc+0(FP), AX
+	MOVQ    ldacc+8(FP), DX
+	SHLQ    $2, DX
+	MOVBLZX zero+56(FP), BX
+	TESTQ   BX, BX
+	JNZ     gradw512_store
+	ADD512(Z0, Z1, Z2, Z3)
+	ADD512(Z4, Z5, Z6, Z7)
+	ADD512(Z8, Z9, Z10, Z11)
+	ADD512(Z12, Z13, Z14, Z15)
+	ADD512(Z16, Z17, Z18, Z19)
+	ADD512(Z20, Z21, Z22, Z23)
+	MOVQ    acc+0(FP), AX
+
 gradw512_store:
-	MOVQ acc+0(FP), AX
 	STORE512(Z0, Z1, Z2, Z3)
 	STORE512(Z4, Z5, Z6, Z7)
 	STORE512(Z8, Z9, Z10, Z11)
@@ -141,10 +140,10 @@ gradw512_store:
 	VFMADD231PS Y12, bc, c0 \
 	VFMADD231PS Y13, bc, c1
 
-#define LOAD256(c0, c1) \
-	VMOVUPS (AX), c0   \
-	VMOVUPS 32(AX), c1 \
-	ADDQ    DX, AX
+#define ADD256(c0, c1) \
+	VADDPS (AX), c0, c0   \
+	VADDPS 32(AX), c1, c1 \
+	ADDQ   DX, AX
 
 #define STORE256(c0, c1) \
 	VMOVUPS c0, (AX)   \
@@ -153,25 +152,9 @@ gradw512_store:
 
 // func gradwAVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 TEXT ·gradwAVX2(SB), NOSPLIT, $0-57
-	MOVQ ldacc+8(FP), DX
-	SHLQ $2, DX
 	XORQ DI, DI            // byte offset of the 16-column pass
 
 gradw2_pass:
-	MOVQ    acc+0(FP), AX
-	ADDQ    DI, AX
-	MOVBLZX zero+56(FP), BX
-	TESTQ   BX, BX
-	JNZ     gradw2_zero
-	LOAD256(Y0, Y1)
-	LOAD256(Y2, Y3)
-	LOAD256(Y4, Y5)
-	LOAD256(Y6, Y7)
-	LOAD256(Y8, Y9)
-	LOAD256(Y10, Y11)
-	JMP     gradw2_start
-
-gradw2_zero:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -184,10 +167,8 @@ gradw2_zero:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-
-gradw2_start:
 	PLANES
-	ADDQ DI, R11           // this pass's columns
+	ADDQ   DI, R11         // this pass's columns
 
 gradw2_px:
 	MOVLQSX      (R13), BX
@@ -210,8 +191,23 @@ gradw2_px:
 	DECQ         CX
 	JNZ          gradw2_px
 
-	MOVQ acc+0(FP), AX
-	ADDQ DI, AX
+	MOVQ    acc+0(FP), AX
+	ADDQ    DI, AX
+	MOVQ    ldacc+8(FP), DX
+	SHLQ    $2, DX
+	MOVBLZX zero+56(FP), BX
+	TESTQ   BX, BX
+	JNZ     gradw2_store
+	ADD256(Y0, Y1)
+	ADD256(Y2, Y3)
+	ADD256(Y4, Y5)
+	ADD256(Y6, Y7)
+	ADD256(Y8, Y9)
+	ADD256(Y10, Y11)
+	MOVQ    acc+0(FP), AX
+	ADDQ    DI, AX
+
+gradw2_store:
 	STORE256(Y0, Y1)
 	STORE256(Y2, Y3)
 	STORE256(Y4, Y5)

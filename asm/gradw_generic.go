@@ -14,11 +14,6 @@ func gradwGeneric(acc *float32, ldacc int, a *float32, lda int, b *float32, off 
 	}
 	bs := unsafe.Slice(b, int(top)+GradWCols)
 	var t [GradWRows][GradWCols]float32
-	if !zero {
-		for i := range t {
-			copy(t[i][:], cs[i*ldacc:])
-		}
-	}
 	for p, o := range offs {
 		bv := (*[GradWCols]float32)(bs[o:])
 		for i := range t {
@@ -30,7 +25,14 @@ func gradwGeneric(acc *float32, ldacc int, a *float32, lda int, b *float32, off 
 		}
 	}
 	for i := range t {
-		copy(cs[i*ldacc:i*ldacc+GradWCols], t[i][:])
+		row := cs[i*ldacc : i*ldacc+GradWCols]
+		if zero {
+			copy(row, t[i][:])
+			continue
+		}
+		for j, v := range t[i] {
+			row[j] += v
+		}
 	}
 }
 

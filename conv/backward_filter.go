@@ -252,9 +252,9 @@ func (b *backwardFilter) tileItems(lo, hi int) {
 		s0, s1 := r*nseg/s.ranges, (r+1)*nseg/s.ranges
 		t0, t1 := grp*b.kt/s.groups, (grp+1)*b.kt/s.groups
 		part := b.part[r]
-		// A range of one block, in one load, needs no partial: each tile is
+		// A single range of one block, in one load, needs no partial: each tile is
 		// complete after one call per tap, and goes to dw from a small scratch.
-		direct := s1-s0 == 1 && b.cur.first && b.cur.last
+		direct := s.ranges == 1 && s1-s0 == 1 && b.cur.first && b.cur.last
 		if direct {
 			part = b.scratch[it]
 		}

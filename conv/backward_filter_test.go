@@ -25,7 +25,9 @@ var bfGeometries = []struct {
 	{"c130k12/5x3", geom(130, 12, 7, 9, 5, 3, 1, 2, 2, 1, 1, 1), 2},
 	{"c64k64/2x2", geom(64, 64, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1), 9},
 	{"c64k6/perImage", geom(64, 6, 130, 129, 3, 3, 1, 1, 1, 1, 1, 1), 2},
-	{"c3k16", geom(3, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2}, // GEMM only
+	{"c16k13/blocks", geom(16, 13, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 20}, // folded, 3 pixel blocks
+	{"c16k32/4x4", geom(16, 32, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1), 64},    // 2 blocks, few tiles
+	{"c3k16", geom(3, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2},           // GEMM only
 }
 
 // TestBackwardFilterSchemes runs each scheme that applies on every ISA and on 1–3
