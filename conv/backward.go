@@ -3,10 +3,12 @@ package conv
 import "github.com/govgg/govgg/asm"
 
 // backwardData computes dX. For stride 1 with padding ≤ DilH·(R−1) (and the same
-// across) and at least minTransposedC input channels, dX is a forward convolution of dY, zero-padded by Dil·(R−1)−Pad, with the
-// weights rotated by 180° and C and K swapped; it runs on a forward kernel of its own,
-// so Winograd can serve it for 3×3 layers. Otherwise dX = col2im(Wᵀ·dY), computed a
-// block of columns at a time so that the col buffer stays about 1 MiB.
+// across) and at least minTransposedC input channels, dX is a forward convolution of
+// dY, zero-padded by Dil·(R−1)−Pad, with the weights rotated by 180° and C and K
+// swapped; it runs on a forward kernel of its own, so Winograd can serve it for 3×3
+// layers. Otherwise (and for implicit GEMM on maps of at most generalMaxPixels)
+// dX = col2im(Wᵀ·dY), computed a block of columns at a time so that the col buffer
+// stays about 1 MiB.
 type backwardData struct {
 	g          Geometry
 	transposed bool
@@ -45,10 +47,28 @@ func (b *backwardData) init(g Geometry) {
 			PadH: g.DilH*(g.R-1) - g.PadH, PadW: g.DilW*(g.S-1) - g.PadW, DilH: g.DilH, DilW: g.DilW}
 		return
 	}
+	b.initGeneral()
+}
+
+// initGeneral sets up the col2im(Wᵀ·dY) path.
+func (b *backwardData) initGeneral() {
+	g := b.g
+	b.transposed = false
 	b.src = newIm2colSource(Geometry{C: g.K, H: g.OutH(), W: g.OutW(), K: g.K, R: 1, S: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 0)
 	b.taps = makeTaps(g)
 	b.chunk = chunkCols(g.C*g.R*g.S, 1<<18)
 }
+
+// generalMaxPixels is the largest output map (pixels per image) on which implicit
+// GEMM's backward data takes the col2im(Wᵀ·dY) path even where the transposed
+// convolution applies. The GEMMs cost the same; what differs is preparing new
+// weights, which training does every step: Wᵀ packs with a plain copy, while the
+// transposed convolution's weights are rotated, transposed and then packed. On
+// maps this small that is a large part of the pass (BenchmarkTrainPrep, CIFAR
+// VGG-16 at batch 64, one thread, CPU time with new weights: conv5_1 (2×2) 12.4
+// against 17.6 ms, conv4_1 (4×4) 18.6 against 23.3 ms; conv3_2 (8×8) 45.9 against
+// 41.6 ms, where col2im's scattered adds already cost more).
+const generalMaxPixels = 16
 
 func (b *backwardData) weightBytes() int {
 	s := 0
@@ -63,7 +83,14 @@ func (b *backwardData) weightBytes() int {
 
 func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
 	if b.transposed {
-		b.prepareTransposed(w, n, cfg)
+		if b.kern == nil {
+			b.newTransposed(w, n, cfg) // may choose the general path
+		} else if b.stale {
+			b.setTransposed(w)
+			b.stale = false
+		}
+	}
+	if b.transposed {
 		b.kern.forward(dx, dy, n, false)
 		return
 	}
@@ -88,18 +115,11 @@ func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
 	}
 }
 
-// prepareTransposed prepares the transposed convolution's kernel for weights w:
-// the forward algorithm when it applies to the transposed geometry, else implicit
-// GEMM. The choice is made once, for the first batch size seen.
-func (b *backwardData) prepareTransposed(w []float32, n int, cfg config) {
-	if b.kern != nil && !b.stale {
-		return
-	}
-	b.stale = false
-	if b.kern != nil {
-		b.setTransposed(w)
-		return
-	}
+// newTransposed builds the transposed convolution's kernel for weights w: the
+// forward algorithm when it applies to the transposed geometry, else implicit GEMM,
+// which on small maps gives way to the general path (see generalMaxPixels). The
+// choice is made once, for the first batch size seen.
+func (b *backwardData) newTransposed(w []float32, n int, cfg config) {
 	a := cfg.alg
 	if a == Auto {
 		a = chooseAlgorithm(b.gt, n)
@@ -109,12 +129,20 @@ func (b *backwardData) prepareTransposed(w []float32, n int, cfg config) {
 			b.kern, b.alg = k, a
 			b.setTransposed(w)
 			if cfg.maxWeightBytes == 0 || k.weightBytes() <= cfg.maxWeightBytes {
+				b.stale = false
 				return
 			}
 		}
 	}
-	b.kern, b.alg = newIm2colKernel(b.gt), Im2col
+	b.alg = Im2col
+	if b.g.OutH()*b.g.OutW() <= generalMaxPixels {
+		b.kern = nil
+		b.initGeneral() // stale: Wᵀ is packed below
+		return
+	}
+	b.kern = newIm2colKernel(b.gt)
 	b.setTransposed(w)
+	b.stale = false
 }
 
 // setTransposed gives the kernel the weights w (K×C×R×S) rotated by 180° with C

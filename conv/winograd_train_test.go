@@ -12,9 +12,15 @@ import (
 // sometimes without a forward pass in between, both passes checked against the
 // float64 references; once warm, a round allocates nothing, on 1 and 2 threads.
 // Implicit GEMM's backward data rotates the weights in blocks of output channels
-// (K=20: a full and a partial block).
+// (K=20: a full and a partial block) on the 9×10 map, and takes the col2im path on
+// the 4×4 one.
 func TestTrainingRounds(t *testing.T) {
-	g := Square3x3(24, 20, 9, 10)
+	for _, g := range []Geometry{Square3x3(24, 20, 9, 10), Square3x3(24, 20, 4, 4)} {
+		t.Run(fmt.Sprintf("%dx%d", g.H, g.W), func(t *testing.T) { testTrainingRounds(t, g) })
+	}
+}
+
+func testTrainingRounds(t *testing.T, g Geometry) {
 	const n = 2
 	rng := rand.New(rand.NewPCG(8, 9))
 	x := randF32(rng, n*g.C*g.H*g.W)
@@ -58,6 +64,9 @@ func TestTrainingRounds(t *testing.T) {
 				}
 				if p.bwdData.alg != a {
 					t.Fatalf("backward data runs %v, want %v", p.bwdData.alg, a)
+				}
+				if want := a != Im2col || g.OutH()*g.OutW() > generalMaxPixels; p.bwdData.transposed != want {
+					t.Fatalf("backward data as a transposed convolution: %v, want %v", p.bwdData.transposed, want)
 				}
 				w := randF32(rng, g.K*g.C*9)
 				for _, th := range []int{1, 2} {
