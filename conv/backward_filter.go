@@ -68,10 +68,12 @@ type backwardFilter struct {
 	}
 }
 
-// tilePixels is the number of output pixels a tile accumulates per GradW call:
-// the X rows they read (times 64 channels) stay in L2 across the taps and tiles
-// that reuse them.
-const tilePixels = 512
+// tilePixels is the most output pixels a tile accumulates per GradW call: the X
+// rows they read (times 64 channels, ≤ ~600 KB) stay in L2 across the taps and
+// tiles that reuse them, and each call's float32 sum is one block of the
+// reduction, as a GEMM sums k-blocks. A reduction of up to tilePixels (4×4 maps
+// at batch 64) is a single block and needs no partial.
+const tilePixels = 1024
 
 func (b *backwardFilter) init(g Geometry) {
 	// Tiles need whole 6-channel planes of dY; with few input channels most of each
