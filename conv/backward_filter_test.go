@@ -83,6 +83,8 @@ func TestBackwardFilterChoice(t *testing.T) {
 		{Square3x3(64, 64, 32, 32), true},
 		{Square3x3(512, 512, 2, 2), true},
 		{geom(17, 5, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1), false},
+		{Square3x3(32, 64, 16, 16), false},
+		{Square3x3(48, 64, 16, 16), true},
 	} {
 		var b backwardFilter
 		b.init(tc.g)
