@@ -168,6 +168,19 @@ type BSource interface {
 	PackB(dst []float32, k0, kc, j0, nc, nr int)
 }
 
+// PanelSource is a BSource whose op(B) is already stored as NR-wide slivers (a
+// Winograd layer's V): the GEMM reads them in place instead of copying them
+// through PackB.
+type PanelSource interface {
+	BSource
+	// Panels returns where op(B)[k0:k0+kc, j0:j0+nc] is stored in PackB's sliver
+	// format, except that consecutive slivers are stride floats apart:
+	// panels[s*stride + p*nr + j] = op(B)[k0+p, j0+s*nr+j], j0 a multiple of nr,
+	// the last sliver readable (finite) up to nr columns. It returns nil when the
+	// source holds no slivers of width nr; that answer must depend on nr only.
+	Panels(k0, kc, j0, nc, nr int) (panels []float32, stride int)
+}
+
 // BFromMatrix returns the BSource for a row-major matrix B (or Bᵀ when transB).
 // Its PackB uses the active path's vector packing kernels.
 func BFromMatrix(transB bool, b []float32, ldb int) BSource {

@@ -217,7 +217,8 @@ type gemmJob struct {
 	a           *aPanels
 	m, n, k     int
 	alpha, beta float32
-	src         BSource // custom source, or nil for mat
+	src         BSource     // custom source, or nil for mat
+	panels      PanelSource // src, when its slivers are read in place
 	mat         matrixB
 	c           []float32
 	ldc         int
@@ -246,6 +247,11 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 	}
 	j := jobPool.get()
 	*j = gemmJob{g: g, a: ap, m: m, n: n, k: k, alpha: alpha, beta: beta, src: src, mat: mat, c: c, ldc: ldc}
+	if ps, ok := src.(PanelSource); ok {
+		if p, _ := ps.Panels(0, min(ap.kc, k), 0, n, g.nr); p != nil {
+			j.panels = ps
+		}
+	}
 
 	t := Threads()
 	msl := (m + g.mr - 1) / g.mr
@@ -273,7 +279,7 @@ func runGemm(g *gemmGeom, ap *aPanels, m, n, k int, alpha float32, src BSource, 
 	j.mSl = (msl + mb - 1) / mb
 	mb = (msl + j.mSl - 1) / j.mSl
 	j.mBlocks = mb
-	if nb == 1 && mb > 1 {
+	if nb == 1 && mb > 1 && j.panels == nil {
 		// Workers splitting m would each pack all of B: pack it once, in parallel.
 		sp := sharedPool.get()
 		need := k * j.nSl * g.nr
@@ -321,9 +327,9 @@ func (j *gemmJob) run(lo, hi int) {
 		}
 		return
 	}
-	if j.shared != nil {
+	if j.shared != nil || j.panels != nil {
 		for t := lo; t < hi; t++ {
-			j.task(t, 0, nil)
+			j.task(t%j.mBlocks, t/j.mBlocks, nil)
 		}
 		return
 	}
@@ -354,7 +360,10 @@ func (j *gemmJob) task(mi, ni int, buf []float32) {
 		if k0 > 0 {
 			beta = 1
 		}
+		stride := kc * nr // between B slivers
 		switch {
+		case j.panels != nil:
+			buf, stride = j.panels.Panels(k0, kc, j0, j1-j0, nr)
 		case j.shared != nil:
 			buf = j.shared[k0*j.nSl*nr:]
 		case j.src != nil:
@@ -368,7 +377,7 @@ func (j *gemmJob) task(mi, ni int, buf []float32) {
 			rows := min(mr, j.m-i)
 			for jj := j0; jj < j1; jj += nr {
 				cols := min(nr, j.n-jj)
-				b := &buf[(jj-j0)/nr*kc*nr]
+				b := &buf[(jj-j0)/nr*stride]
 				c := &j.c[i*j.ldc+jj]
 				if raceEnabled {
 					raceKernel(kc, a, mr, b, nr, nr, c, j.ldc, rows, cols)
