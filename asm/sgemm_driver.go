@@ -439,8 +439,12 @@ func (f *freeList[T]) put(x *T) {
 	f.mu.Unlock()
 }
 
-// alignedFloats returns n zeroed floats starting on a 64-byte boundary.
+// alignedFloats returns n zeroed floats starting on a 64-byte boundary; large
+// buffers (a layer's Winograd U, pooled panels) on huge pages (sgemm_mem.go).
 func alignedFloats(n int) []float32 {
+	if hugePagesAvailable && 4*n >= hugeBufferBytes {
+		return hugeFloats(n)
+	}
 	b := make([]float32, n+16)
 	off := int(uintptr(unsafe.Pointer(&b[0]))&63) / 4
 	if off != 0 {

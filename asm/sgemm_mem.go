@@ -11,12 +11,14 @@ import (
 // walk is two-dimensional. Measured on the development VM, one core read 14.8 GB/s
 // from 4 KiB pages and 18–19.7 GB/s from 2 MiB pages. Transparent huge pages are
 // usually enabled only for memory that asks (madvise mode), so the packed weights
-// are carved from 2 MiB-aligned arenas that ask, and large read-only operands of
-// the dot-product path are asked to be collapsed once (adviseHuge).
+// are carved from 2 MiB-aligned arenas that ask, buffers of 4 MiB or more (a
+// layer's whole Winograd U) get huge pages of their own, and large read-only
+// operands of the dot-product path are asked to be collapsed once (adviseHuge).
 const (
-	hugePageBytes  = 2 << 20
-	hugeMinBytes   = 256 << 10 // smaller panels stay on the ordinary heap
-	hugeArenaBytes = 32 << 20
+	hugePageBytes   = 2 << 20
+	hugeMinBytes    = 256 << 10 // smaller panels stay on the ordinary heap
+	hugeArenaBytes  = 32 << 20
+	hugeBufferBytes = 4 << 20 // a buffer this large gets huge pages of its own
 )
 
 // panelArena is the rest of the current huge-page arena. Panels are never freed

@@ -88,3 +88,20 @@ func TestAdviseMemo(t *testing.T) {
 		t.Fatalf("the oldest range survived %d newer ones", len(m.seen))
 	}
 }
+
+// TestAlignedFloatsLarge checks that a large buffer gets its own huge-page block.
+func TestAlignedFloatsLarge(t *testing.T) {
+	p := alignedFloats(hugeBufferBytes/4 + 5)
+	a := uintptr(unsafe.Pointer(&p[0]))
+	if hugePagesAvailable && a%hugePageBytes != 0 {
+		t.Fatalf("alignedFloats(%d) starts at %#x, not on a 2 MiB boundary", len(p), a)
+	}
+	if a%64 != 0 {
+		t.Fatalf("alignedFloats(%d) starts at %#x", len(p), a)
+	}
+	for i, v := range p {
+		if v != 0 {
+			t.Fatalf("alignedFloats[%d] = %v", i, v)
+		}
+	}
+}
