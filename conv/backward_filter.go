@@ -3,7 +3,7 @@ package conv
 import "github.com/govgg/govgg/asm"
 
 // backwardFilter computes dW = Σ dY·col(X)ᵀ and the bias gradient, reducing over
-// every output pixel of the batch. It has two schemes and picks one per geometry:
+// every output pixel of the batch. It has three schemes and picks one per geometry:
 //
 // Tiles (every layer with enough channels): for each kernel tap (r,s),
 // dW[:, :, r, s] = Σ_pixels dY[k, pixel] · X[c, pixel shifted by (r,s)]. X is copied
@@ -19,7 +19,11 @@ import "github.com/govgg/govgg/asm"
 // rows (each range with its own partial, summed at the end) when there are few
 // tiles, and the tiles otherwise.
 //
-// GEMM (a first layer's few input channels, or fewer than 6 output channels): the
+// Rows (a first layer: R·S·C ≤ 64, e.g. 3×3×3): the same tiles, but GradW's 64
+// columns are the R·S·C taps of an im2col row, built a block of pixels at a time
+// per pixel range, so that one call covers every tap.
+//
+// GEMM (few input channels otherwise, or fewer than 6 output channels): the
 // reduction runs a block of L pixels at a time over col(X)ᵀ built pixel-major,
 // an L × R·S·C matrix with the taps in (r,s,c) order whose rows are R·S copies of
 // C contiguous floats from the same padded channels-last image. One GEMM per
@@ -31,8 +35,8 @@ type backwardFilter struct {
 	hp, wp   int   // padded height and width of the channels-last copy
 	cb       int   // channels a block of the copy: C, or asm.GradWCols for tiles
 	rsOff    []int // per tap (r,s): (r·DilH·wp + s·DilW)·cb
-	tiles    bool  // the tile scheme, else GEMM
-	perImage bool  // convert and reduce one image at a time
+	scheme   bfScheme
+	perImage bool // convert and reduce one image at a time
 	cl       []float32
 	clBlock  int // floats between channel blocks in cl
 
@@ -48,6 +52,7 @@ type backwardFilter struct {
 	cp, ldp int             // partial: kt·GradWRows rows of ldp = R·S·cp floats
 	part    [][]float32     // per pixel range: kt·GradWRows rows of ldp
 	scratch [][]float32     // per work item: GradWRows rows of ldp
+	rowBuf  [][]float32     // rows scheme, per pixel range: a block's im2col rows
 	tab     *asm.GradWTable // per output pixel of the loaded images: its input pixel
 	segs    []int           // boundaries of the blocks of pixels a GradW call takes
 	fold    bool            // regroup dY as [K][image][pixel] into dyF
@@ -68,6 +73,17 @@ type backwardFilter struct {
 	}
 }
 
+// bfScheme names a backward-filter scheme (see backwardFilter).
+type bfScheme int
+
+const (
+	bfGEMM bfScheme = iota
+	bfTiles
+	bfRows
+)
+
+func (s bfScheme) String() string { return [...]string{"gemm", "tiles", "rows"}[s] }
+
 // tilePixels is the most output pixels a tile accumulates per GradW call: the X
 // rows they read (times 64 channels, ≤ ~600 KB) stay in L2 across the taps and
 // tiles that reuse them, and each call's float32 sum is one block of the
@@ -77,19 +93,41 @@ const tilePixels = 1024
 
 func (b *backwardFilter) init(g Geometry) {
 	// Tiles need whole 6-channel planes of dY; with few input channels much of each
-	// 64-wide tile would be wasted, and im2col's (r,s,c) rows fill the GEMM instead
-	// (measured: the GEMM is faster at C = 16 and 32, tiles from C = 48).
-	b.setup(g, g.K >= asm.GradWRows && g.C > 32)
+	// 64-wide tile would be wasted (measured: the GEMM is faster at C = 16 and 32,
+	// tiles from C = 48), unless the taps fill it too.
+	s := bfGEMM
+	switch {
+	case g.K < asm.GradWRows:
+	case g.C > 32:
+		s = bfTiles
+	case g.R*g.S*g.C <= asm.GradWCols:
+		s = bfRows
+	}
+	b.setup(g, s)
 }
 
-// setup prepares the tile scheme or the GEMM scheme for g.
-func (b *backwardFilter) setup(g Geometry, tiles bool) {
-	*b = backwardFilter{g: g, tiles: tiles}
+// applies reports whether scheme s can compute g.
+func (s bfScheme) applies(g Geometry) bool {
+	switch s {
+	case bfTiles:
+		return g.K >= asm.GradWRows
+	case bfRows:
+		return g.K >= asm.GradWRows && g.R*g.S*g.C <= asm.GradWCols
+	}
+	return true
+}
+
+// setup prepares scheme s for g (s must apply).
+func (b *backwardFilter) setup(g Geometry, s bfScheme) {
+	*b = backwardFilter{g: g, scheme: s}
 	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
 	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finishAll, b.foldDY
+	if s == bfRows {
+		b.tileFn = b.rowItems
+	}
 	pq := g.OutH() * g.OutW()
 	b.cb = g.C
-	if tiles {
+	if s == bfTiles {
 		b.cb = asm.GradWCols
 	}
 	for r := 0; r < g.R; r++ {
@@ -97,18 +135,21 @@ func (b *backwardFilter) setup(g Geometry, tiles bool) {
 			b.rsOff = append(b.rsOff, (r*g.DilH*b.wp+s*g.DilW)*b.cb)
 		}
 	}
-	if tiles {
+	if s != bfGEMM {
+		rs := g.R * g.S
 		b.kt = (g.K + asm.GradWRows - 1) / asm.GradWRows
 		b.ct = (g.C + asm.GradWCols - 1) / asm.GradWCols
 		b.cp = b.ct * asm.GradWCols
-		b.ldp = g.R * g.S * b.cp
+		b.ldp = rs * b.cp
+		if s == bfRows { // a partial row is one im2col row: [tap][c]
+			b.ct, b.cp, b.ldp = 1, g.C, asm.GradWCols
+		}
 		// Whole images when their padded copy is small (rows of several images
 		// then share the threads), one at a time when large.
-		b.perImage = b.hp*b.wp*b.cp > 1<<20
-		b.fold = !b.perImage && pq < 256
+		b.perImage = b.hp*b.wp*b.ct*b.cb > 1<<20
+		b.fold = s == bfTiles && !b.perImage && pq < 256
 		// Output o = c·rs + tap of a filter; the pattern repeats every
 		// lcm(rs, 16) outputs, gadv channels further on.
-		rs := g.R * g.S
 		b.gadv = 16 / gcd(rs, 16)
 		for o := 0; o < rs*b.gadv; o++ {
 			b.gidx = append(b.gidx, int32(o%rs*b.cp+o/rs))
@@ -131,10 +172,10 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 		b.cur.db, b.cur.dy, b.cur.n = db, dy, n
 		asm.ParallelFor(g.K, max(1, (1<<16)/(n*pq)), b.sumFn)
 	}
-	if b.tiles {
-		b.runTiles(dw, x, dy, n)
-	} else {
+	if b.scheme == bfGEMM {
 		b.runGEMM(dw, x, dy, n)
+	} else {
+		b.runTiles(dw, x, dy, n)
 	}
 	b.cur.x, b.cur.dy, b.cur.dw, b.cur.db = nil, nil, nil, nil
 }
@@ -168,6 +209,10 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 	for len(b.scratch) < b.split.ranges*b.split.groups {
 		b.scratch = append(b.scratch, make([]float32, asm.GradWRows*b.ldp))
 	}
+	for b.scheme == bfRows && len(b.rowBuf) < b.split.ranges {
+		// GradW reads 64 floats a pixel: slack after the last row.
+		b.rowBuf = append(b.rowBuf, make([]float32, tilePixels*g.R*g.S*g.C+asm.GradWCols))
+	}
 	b.cur.n, b.cur.dw = n, dw
 	if b.fold {
 		if len(b.dyF) < n*kpq {
@@ -187,29 +232,18 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 		b.load(imgs)
 		asm.ParallelFor(b.split.ranges*b.split.groups, 1, b.tileFn)
 	}
-	if b.split.ranges > 1 {
+	if b.split.ranges > 1 || b.scheme == bfRows {
 		asm.ParallelFor(b.kt, 1, b.finishFn)
 	}
 }
 
-// makeTable lists, for each output pixel of imgs loaded images, the input pixel its
-// tap (0,0) reads in a 64-channel block of cl, and splits the pixels into blocks
-// of about tilePixels, each inside one image unless dY is folded.
+// makeTable splits the output pixels of imgs loaded images into blocks of about
+// tilePixels, each inside one image unless dY is folded, and lists for each pixel
+// the input pixel its tap (0,0) reads in a 64-channel block of cl (tiles), or its
+// im2col row in its block (rows).
 func (b *backwardFilter) makeTable(imgs int) {
 	g := &b.g
 	p, q := g.OutH(), g.OutW()
-	off := make([]int, 0, imgs*p*q)
-	for img := 0; img < imgs; img++ {
-		for y := 0; y < p; y++ {
-			for x := 0; x < q; x++ {
-				off = append(off, ((img*b.hp+y*g.StrideH)*b.wp+x*g.StrideW)*b.cb)
-			}
-		}
-	}
-	var err error
-	if b.tab, err = asm.NewGradWTable(off); err != nil {
-		panic(err) // the copy of X holds every offset; an error here is a bug
-	}
 	b.segs = b.segs[:0]
 	span, pieces := p*q, imgs
 	if b.fold {
@@ -222,6 +256,27 @@ func (b *backwardFilter) makeTable(imgs int) {
 		}
 	}
 	b.segs = append(b.segs, imgs*p*q)
+	off := make([]int, 0, imgs*p*q)
+	if b.scheme == bfRows {
+		rsc := g.R * g.S * g.C
+		for sg := 0; sg+1 < len(b.segs); sg++ {
+			for i := 0; i < b.segs[sg+1]-b.segs[sg]; i++ {
+				off = append(off, i*rsc)
+			}
+		}
+	} else {
+		for img := 0; img < imgs; img++ {
+			for y := 0; y < p; y++ {
+				for x := 0; x < q; x++ {
+					off = append(off, ((img*b.hp+y*g.StrideH)*b.wp+x*g.StrideW)*b.cb)
+				}
+			}
+		}
+	}
+	var err error
+	if b.tab, err = asm.NewGradWTable(off); err != nil {
+		panic(err) // every offset lies in a buffer of ours; an error here is a bug
+	}
 }
 
 // planSplit chooses how the threads share the tiles' work: by ranges of pixel
@@ -230,8 +285,12 @@ func (b *backwardFilter) makeTable(imgs int) {
 func (b *backwardFilter) planSplit() {
 	t := asm.Threads()
 	s := &b.split
+	nseg := len(b.segs) - 1
 	s.ranges, s.groups = 1, min(b.kt, 4*t)
-	if nseg := len(b.segs) - 1; t > 1 && b.kt*b.ct < 8*t && nseg >= 2 {
+	switch {
+	case b.scheme == bfRows: // a range builds its im2col rows once for all tiles
+		s.ranges, s.groups = min(t, nseg), 1
+	case t > 1 && b.kt*b.ct < 8*t && nseg >= 2:
 		s.ranges, s.groups = min(t, nseg), min(b.kt, 2)
 	}
 }
@@ -285,6 +344,28 @@ func (b *backwardFilter) tileItems(lo, hi int) {
 						b.finish(t, ch, min(ch+nr, g.C), rows, nil)
 					}
 				}
+			}
+		}
+	}
+}
+
+// rowItems runs the rows scheme's work items [lo, hi), one per pixel range: for
+// each block of the range, its im2col rows, then every K-tile's GradW call.
+func (b *backwardFilter) rowItems(lo, hi int) {
+	g := &b.g
+	pq := g.OutH() * g.OutW()
+	nseg := len(b.segs) - 1
+	const mr = asm.GradWRows
+	for r := lo; r < hi; r++ {
+		s0, s1 := r*nseg/b.split.ranges, (r+1)*nseg/b.split.ranges
+		part, buf := b.part[r], b.rowBuf[r]
+		for sg := s0; sg < s1; sg++ {
+			p0, p1 := b.segs[sg], b.segs[sg+1]
+			img := p0 / pq
+			b.colPixels(buf, p0, p1)
+			for t := 0; t < b.kt; t++ {
+				a := b.cur.dy[(img*g.K+min(t*mr, g.K-mr))*pq+p0-img*pq:]
+				asm.GradW(part[t*mr*b.ldp:], b.ldp, a, pq, buf, b.tab, p0, p1, b.cur.first && sg == s0)
 			}
 		}
 	}
@@ -487,23 +568,31 @@ func (b *backwardFilter) foldDY(lo, hi int) {
 	}
 }
 
-// colRows writes rows [lo, hi) of the current block's col(X)ᵀ: for each pixel, the
-// R·S windows of C channels.
+// colRows writes rows [lo, hi) of the current GEMM block's col(X)ᵀ.
 func (b *backwardFilter) colRows(lo, hi int) {
+	rsc := b.g.R * b.g.S * b.g.C
+	b.colPixels(b.colT[lo*rsc:], b.cur.c0+lo, b.cur.c0+hi)
+}
+
+// colPixels writes the im2col rows of output pixels [p0, p1) of the loaded images
+// into dst, R·S·C floats a pixel: the R·S windows of C channels.
+func (b *backwardFilter) colPixels(dst []float32, p0, p1 int) {
 	g := &b.g
 	p, q := g.OutH(), g.OutW()
 	pq := p * q
 	c := g.C
 	rsc := g.R * g.S * c
-	for j := lo; j < hi; j++ {
-		col := b.cur.c0 + j
-		img, pix := col/pq, col%pq // img is 0 in per-image mode
+	for j := p0; j < p1; j++ {
+		img, pix := j/pq, j%pq // img is 0 in per-image mode
 		oy, ox := pix/q, pix%q
 		base := ((img*b.hp+oy*g.StrideH)*b.wp + ox*g.StrideW) * c
-		row := b.colT[j*rsc : (j+1)*rsc]
-		if c < 8 { // a first layer: runs too short for copy's call
-			for t, off := range b.rsOff {
-				d, src := row[t*c:(t+1)*c], b.cl[base+off:base+off+c]
+		row := dst[(j-p0)*rsc : (j-p0+1)*rsc]
+		if c < 8 && g.DilW == 1 {
+			// A first layer: a kernel row's S windows are one run of S·C floats,
+			// too short for copy's call.
+			sc := g.S * c
+			for r := 0; r < g.R; r++ {
+				d, src := row[r*sc:(r+1)*sc], b.cl[base+b.rsOff[r*g.S]:][:sc]
 				for i, v := range src {
 					d[i] = v
 				}

@@ -9,9 +9,10 @@ import (
 	"github.com/govgg/govgg/asm"
 )
 
-// bfGeometries exercise both backward-filter schemes: channel counts that leave
+// bfGeometries exercise the backward-filter schemes: channel counts that leave
 // ragged 6-row and 64-column tiles, strides, dilation, 1×1 and 5×3 kernels, maps
-// small enough to fold dY, and one large enough to run an image at a time.
+// small enough to fold dY, one large enough to run an image at a time, and
+// first layers whose im2col rows fit one tile.
 var bfGeometries = []struct {
 	name string
 	g    Geometry
@@ -27,7 +28,10 @@ var bfGeometries = []struct {
 	{"c64k6/perImage", geom(64, 6, 130, 129, 3, 3, 1, 1, 1, 1, 1, 1), 2},
 	{"c16k13/blocks", geom(16, 13, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 20}, // folded, 3 pixel blocks
 	{"c16k32/4x4", geom(16, 32, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1), 64},    // 2 blocks, few tiles
-	{"c3k16", geom(3, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2},           // GEMM only
+	{"c3k16", geom(3, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2},
+	{"c3k64/blocks", geom(3, 64, 40, 36, 3, 3, 1, 1, 1, 1, 1, 1), 2}, // rows: 4 pixel blocks
+	{"c5k7/s2", geom(5, 7, 11, 9, 3, 3, 2, 2, 1, 1, 1, 1), 3},
+	{"c3k4", geom(3, 4, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1), 2}, // GEMM only
 }
 
 // TestBackwardFilterSchemes runs each scheme that applies on every ISA and on 1–3
@@ -45,16 +49,16 @@ func TestBackwardFilterSchemes(t *testing.T) {
 		x64, dy64 := ToFloat64(x), ToFloat64(dy)
 		dwRef, dbRef := ReferenceBackwardFilter(g, n, x64, dy64)
 		dwScale, dbScale := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
-		for _, tiles := range []bool{false, true} {
-			if tiles && g.K < asm.GradWRows {
+		for _, sc := range []bfScheme{bfGEMM, bfTiles, bfRows} {
+			if !sc.applies(g) {
 				continue
 			}
-			t.Run(fmt.Sprintf("%s/tiles=%v", tc.name, tiles), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%v", tc.name, sc), func(t *testing.T) {
 				forEachISA(t, func(t *testing.T) {
 					for _, th := range []int{1, 2, 3} {
 						defer asm.SetThreads(asm.SetThreads(th))
 						var b backwardFilter
-						b.setup(g, tiles)
+						b.setup(g, sc)
 						for range 2 { // the second call reuses the scratch
 							dw, dwGuard := guarded(len(dwRef), 2)
 							for i := range dw {
@@ -76,20 +80,22 @@ func TestBackwardFilterSchemes(t *testing.T) {
 // TestBackwardFilterChoice pins which scheme init picks.
 func TestBackwardFilterChoice(t *testing.T) {
 	for _, tc := range []struct {
-		g     Geometry
-		tiles bool
+		g Geometry
+		s bfScheme
 	}{
-		{Square3x3(3, 64, 224, 224), false},
-		{Square3x3(64, 64, 32, 32), true},
-		{Square3x3(512, 512, 2, 2), true},
-		{geom(17, 5, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1), false},
-		{Square3x3(32, 64, 16, 16), false},
-		{Square3x3(48, 64, 16, 16), true},
+		{Square3x3(3, 64, 224, 224), bfRows},
+		{Square3x3(7, 64, 32, 32), bfRows},
+		{Square3x3(8, 64, 32, 32), bfGEMM},
+		{Square3x3(64, 64, 32, 32), bfTiles},
+		{Square3x3(512, 512, 2, 2), bfTiles},
+		{geom(17, 5, 11, 5, 3, 3, 1, 1, 1, 1, 1, 1), bfGEMM},
+		{Square3x3(32, 64, 16, 16), bfGEMM},
+		{Square3x3(48, 64, 16, 16), bfTiles},
 	} {
 		var b backwardFilter
 		b.init(tc.g)
-		if b.tiles != tc.tiles {
-			t.Errorf("%v: tiles = %v, want %v", tc.g, b.tiles, tc.tiles)
+		if b.scheme != tc.s {
+			t.Errorf("%v: scheme %v, want %v", tc.g, b.scheme, tc.s)
 		}
 	}
 }
@@ -100,7 +106,7 @@ func TestBackwardFilterBatchChange(t *testing.T) {
 	rng := rand.New(rand.NewPCG(43, 44))
 	g := geom(70, 13, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1)
 	var b backwardFilter
-	b.setup(g, true)
+	b.setup(g, bfTiles)
 	for _, n := range []int{4, 1, 6, 2} {
 		x := randF32(rng, n*g.C*g.H*g.W)
 		dy := randF32(rng, n*g.K*g.OutH()*g.OutW())
@@ -155,19 +161,15 @@ func BenchmarkBackwardFilterSchemes(b *testing.B) {
 		b.Run(l.name, func(b *testing.B) {
 			d := newBenchData(l)
 			g := l.g
-			for _, tiles := range []bool{false, true} {
-				if tiles && g.K < asm.GradWRows {
+			for _, sc := range []bfScheme{bfGEMM, bfTiles, bfRows} {
+				if !sc.applies(g) {
 					continue
 				}
-				name := "gemm"
-				if tiles {
-					name = "tiles"
-				}
 				for _, th := range benchThreads {
-					b.Run(fmt.Sprintf("%s/threads=%d", name, th), func(b *testing.B) {
+					b.Run(fmt.Sprintf("%v/threads=%d", sc, th), func(b *testing.B) {
 						defer asm.SetThreads(asm.SetThreads(th))
 						var bf backwardFilter
-						bf.setup(g, tiles)
+						bf.setup(g, sc)
 						run := func() { bf.run(dw[:g.K*g.C*g.R*g.S], db[:g.K], d.x, d.y, l.n) }
 						run()
 						b.ResetTimer()
