@@ -25,9 +25,10 @@ var (
 // over a panel's rows, with no intermediate matrix and no repacking: training
 // sets new weights every step, and the α² matrices are α²/9 times w's size. Each
 // filter is transformed in two passes, H = G·g then U = H·Gᵀ (3α² + 9α
-// multiply-adds, half of a 9-term sum per element), with G rounded to float32.
+// multiply-adds, about half the 9α² of a 9-term sum per element), with G rounded
+// to float32.
 type WinogradFilter struct {
-	m, alpha   int
+	alpha      int
 	k, c       int // of the filters w
 	rows, cols int // of each U[ξ]
 	transposed bool
@@ -51,7 +52,7 @@ func NewWinogradFilter(m, k, c int, transposed bool) (*WinogradFilter, error) {
 		return nil, fmt.Errorf("asm: NewWinogradFilter: %d×%d filters (want K, C ≥ 1)", k, c)
 	}
 	a := m + 2
-	f := &WinogradFilter{m: m, alpha: a, k: k, c: c, rows: k, cols: c, transposed: transposed}
+	f := &WinogradFilter{alpha: a, k: k, c: c, rows: k, cols: c, transposed: transposed}
 	if transposed {
 		f.rows, f.cols = c, k
 	}
@@ -127,7 +128,9 @@ func (f *WinogradFilter) Set(w []float32) error {
 }
 
 // run transforms tasks [lo, hi) (the chunkRunner of Set): task i is sliver
-// i%slivers of k-block i/slivers.
+// i%slivers of k-block i/slivers. It writes the layout aPanels.run packs (k-blocks
+// of kc columns, MR-row slivers stored column by column); TestWinogradFilter reads
+// the result back through Gemm, so a change of that layout fails it.
 func (f *WinogradFilter) run(lo, hi int) {
 	ap := f.panels[0]
 	mr := ap.g.mr

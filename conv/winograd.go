@@ -434,18 +434,18 @@ func (k *winograd) fillInput(dst, x []float32, s winoSeg) {
 		row := dst[r*k.wp+c0 : r*k.wp+c1]
 		iy := y0 + r
 		if iy < 0 || iy >= g.H {
-			clear(row)
+			clearShort(row)
 			continue
 		}
 		// Input columns [c0−PadW, c1−PadW) ∩ [0, W) go to region columns +PadW.
 		x0, x1 := max(c0-g.PadW, 0), min(c1-g.PadW, g.W)
 		if x0 >= x1 {
-			clear(row)
+			clearShort(row)
 			continue
 		}
-		clear(row[:x0+g.PadW-c0])
-		copy(row[x0+g.PadW-c0:], x[iy*g.W+x0:iy*g.W+x1])
-		clear(row[x1+g.PadW-c0:])
+		clearShort(row[:x0+g.PadW-c0])
+		copyShort(row[x0+g.PadW-c0:], x[iy*g.W+x0:iy*g.W+x1])
+		clearShort(row[x1+g.PadW-c0:])
 	}
 }
 
@@ -468,8 +468,32 @@ func (k *winograd) copyOutput(y, src []float32, s winoSeg) {
 				break
 			}
 			r := ((ty-s.ty0)*m + i) * k.wo
-			copy(y[oy*k.ow+c0:oy*k.ow+c1], src[r+c0:r+c1])
+			copyShort(y[oy*k.ow+c0:oy*k.ow+c1], src[r+c0:r+c1])
 		}
+	}
+}
+
+// copyShort is copy for the rows of small maps (CIFAR's 2×2 to 8×8 in training
+// give rows of 2–10 floats), where a loop beats a call to memmove.
+func copyShort(dst, src []float32) {
+	if len(src) > 16 {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = v
+	}
+}
+
+// clearShort is clear for short rows, like copyShort.
+func clearShort(s []float32) {
+	if len(s) > 16 {
+		clear(s)
+		return
+	}
+	for i := range s {
+		s[i] = 0
 	}
 }
 

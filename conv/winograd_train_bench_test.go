@@ -27,11 +27,11 @@ func trainBenchLayers() []benchLayer {
 // BenchmarkTrainPrep documents what preparing the weights costs in training, where
 // they change every step. Each iteration times a step with new weights
 // (SetWeights+Forward+BackwardData, "prep-step-ms") and one without
-// (Forward+BackwardData, "step-ms"); "prep-ms" and "prep-cpu-ms" are the medians of
-// their differences in wall and process CPU time: for Winograd, building U for the
-// forward kernel and for the transposed backward-data kernel. Paired medians hold
-// up on a shared machine, where single timings do not.
-// Select with e.g. -bench 'TrainPrep/cifar_conv4_2/.*/threads=1'.
+// (Forward+BackwardData, "step-ms", and in process CPU time "step-cpu-ms");
+// "prep-ms" and "prep-cpu-ms" are the medians of their differences in wall and CPU
+// time: for Winograd, building U for the forward kernel and for the transposed
+// backward-data kernel. Paired medians hold up on a shared machine, where single
+// timings do not. Select with e.g. -bench 'TrainPrep/cifar_conv4_2/.*/threads=1'.
 func BenchmarkTrainPrep(b *testing.B) {
 	for _, l := range trainBenchLayers() {
 		d := newBenchData(l)
@@ -60,15 +60,16 @@ func BenchmarkTrainPrep(b *testing.B) {
 						return time.Since(t0), cpuTime() - c0
 					}
 					step(true) // warm: scratch, packed weights
-					var with, without, dWall, dCPU []float64
+					var with, without, cpu, dWall, dCPU []float64
 					for b.Loop() {
 						w1, c1 := step(true)
 						w0, c0 := step(false)
-						with, without = append(with, prepMS(w1)), append(without, prepMS(w0))
+						with, without, cpu = append(with, prepMS(w1)), append(without, prepMS(w0)), append(cpu, prepMS(c0))
 						dWall, dCPU = append(dWall, prepMS(w1-w0)), append(dCPU, prepMS(c1-c0))
 					}
 					b.ReportMetric(prepMedian(with), "prep-step-ms")
 					b.ReportMetric(prepMedian(without), "step-ms")
+					b.ReportMetric(prepMedian(cpu), "step-cpu-ms")
 					b.ReportMetric(prepMedian(dWall), "prep-ms")
 					b.ReportMetric(prepMedian(dCPU), "prep-cpu-ms")
 				})
