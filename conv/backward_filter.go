@@ -13,11 +13,11 @@ import "github.com/govgg/govgg/asm"
 // NCHW planes contiguous along pixels (small maps are first regrouped as
 // [K][image][pixel], so that a block of rows spanning images is one stream a
 // plane). asm.GradW accumulates a 6 (k) × 64 (c) tile of one tap over a block of
-// output rows with the tile in registers: no im2col matrix, no transpose, no
-// packing. Tiles accumulate into partials laid out
-// [k][tap][c], which the end permutes into dw (K×C×R×S). Threads split the output
-// rows (each range with its own partial, summed at the end) when there are few
-// tiles, and the tiles otherwise.
+// up to tilePixels output pixels with the tile in registers: no im2col matrix, no
+// transpose, no packing. Tiles accumulate into partials laid out [k][tap][c], and
+// each 6×64 block is permuted into dw (K×C×R×S) by a gather kernel right after
+// its last call, while in L1. Threads split the pixels (each range with its own
+// partial, summed at the end) when there are few tiles, and the tiles otherwise.
 //
 // Rows (a first layer: R·S·C ≤ 64, e.g. 3×3×3): the same tiles, but GradW's 64
 // columns are the R·S·C taps of an im2col row, built a block of pixels at a time
@@ -47,7 +47,7 @@ type backwardFilter struct {
 	dyScr     []float32 // K × chunk, dY of a block that spans images
 	dwr       []float32 // K × R·S·C
 
-	// Tile scheme.
+	// Tile and rows schemes.
 	kt, ct  int             // tiles along K (asm.GradWRows) and along C (asm.GradWCols)
 	cp, ldp int             // partial: kt·GradWRows rows of ldp = R·S·cp floats
 	part    [][]float32     // per pixel range: kt·GradWRows rows of ldp
@@ -117,17 +117,17 @@ func (s bfScheme) applies(g Geometry) bool {
 	return true
 }
 
-// setup prepares scheme s for g (s must apply).
-func (b *backwardFilter) setup(g Geometry, s bfScheme) {
-	*b = backwardFilter{g: g, scheme: s}
+// setup prepares scheme sch for g (sch must apply).
+func (b *backwardFilter) setup(g Geometry, sch bfScheme) {
+	*b = backwardFilter{g: g, scheme: sch}
 	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
 	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finishAll, b.foldDY
-	if s == bfRows {
+	if sch == bfRows {
 		b.tileFn = b.rowItems
 	}
 	pq := g.OutH() * g.OutW()
 	b.cb = g.C
-	if s == bfTiles {
+	if sch == bfTiles {
 		b.cb = asm.GradWCols
 	}
 	for r := 0; r < g.R; r++ {
@@ -135,19 +135,19 @@ func (b *backwardFilter) setup(g Geometry, s bfScheme) {
 			b.rsOff = append(b.rsOff, (r*g.DilH*b.wp+s*g.DilW)*b.cb)
 		}
 	}
-	if s != bfGEMM {
+	if sch != bfGEMM {
 		rs := g.R * g.S
 		b.kt = (g.K + asm.GradWRows - 1) / asm.GradWRows
 		b.ct = (g.C + asm.GradWCols - 1) / asm.GradWCols
 		b.cp = b.ct * asm.GradWCols
 		b.ldp = rs * b.cp
-		if s == bfRows { // a partial row is one im2col row: [tap][c]
+		if sch == bfRows { // a partial row is one im2col row: [tap][c]
 			b.ct, b.cp, b.ldp = 1, g.C, asm.GradWCols
 		}
 		// Whole images when their padded copy is small (rows of several images
 		// then share the threads), one at a time when large.
 		b.perImage = b.hp*b.wp*b.ct*b.cb > 1<<20
-		b.fold = s == bfTiles && !b.perImage && pq < 256
+		b.fold = sch == bfTiles && !b.perImage && pq < 256
 		// Output o = c·rs + tap of a filter; the pattern repeats every
 		// lcm(rs, 16) outputs, gadv channels further on.
 		b.gadv = 16 / gcd(rs, 16)
@@ -189,7 +189,8 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 	if b.perImage {
 		imgs = 1
 	}
-	// Channels C…cp of the last block stay zero from here on.
+	// Channels C…cp of the last block are never written: the tiles compute their
+	// columns and finish drops them.
 	b.clBlock = imgs * b.hp * b.wp * b.cb
 	if l := b.ct * b.clBlock; len(b.cl) < l {
 		b.cl = make([]float32, l)
@@ -297,7 +298,8 @@ func (b *backwardFilter) planSplit() {
 
 // tileItems runs work items [lo, hi): item i accumulates the pixel blocks of range
 // i/groups of the loaded images into that range's partial, for K-tile group
-// i%groups. With a single range, it then writes its rows of dw.
+// i%groups. With a single range, it also writes each tile's block of dw after the
+// tile's last pixel block.
 func (b *backwardFilter) tileItems(lo, hi int) {
 	g := &b.g
 	s := &b.split
