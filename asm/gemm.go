@@ -178,6 +178,7 @@ type PanelSource interface {
 	// panels[s*stride + p*nr + j] = op(B)[k0+p, j0+s*nr+j], j0 a multiple of nr,
 	// the last sliver readable (finite) up to nr columns. It returns nil when the
 	// source holds no slivers of width nr; that answer must depend on nr only.
+	// It may be called from several goroutines at once.
 	Panels(k0, kc, j0, nc, nr int) (panels []float32, stride int)
 }
 

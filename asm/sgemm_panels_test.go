@@ -3,6 +3,7 @@ package asm_test
 import (
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/govgg/govgg/asm"
@@ -14,7 +15,7 @@ type panelSource struct {
 	v            []float32
 	k, n, w      int
 	stride       int
-	panelsCalled bool
+	panelsCalled atomic.Bool // Panels runs on several goroutines
 }
 
 func newPanelSource(rng *rand.Rand, k, n, w int) *panelSource {
@@ -47,7 +48,7 @@ func (s *panelSource) Panels(k0, kc, j0, nc, nr int) ([]float32, int) {
 	if nr != s.w {
 		return nil, 0
 	}
-	s.panelsCalled = true
+	s.panelsCalled.Store(true)
 	return s.v[j0/nr*s.stride+k0*nr:], s.stride
 }
 
@@ -74,8 +75,8 @@ func TestPackedAPanelSource(t *testing.T) {
 						c[i] = 7
 					}
 					asm.PackA(false, m, k, a, k).Gemm(n, 1, src, 0, c, n)
-					if src.panelsCalled != (w == asm.NR()) {
-						t.Fatalf("threads=%d %v w=%d: Panels used = %v", th, s, w, src.panelsCalled)
+					if src.panelsCalled.Load() != (w == asm.NR()) {
+						t.Fatalf("threads=%d %v w=%d: Panels used = %v", th, s, w, src.panelsCalled.Load())
 					}
 					for i := 0; i < m; i++ {
 						for j := 0; j < n; j++ {
