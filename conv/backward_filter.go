@@ -63,10 +63,10 @@ type backwardFilter struct {
 
 	// Work shared with the parallel helpers. The funcs are methods bound once, so
 	// that the parallel regions allocate nothing.
-	rowsFn, clFn, tileFn, sumFn, finishFn, foldFn func(lo, hi int)
-	cur                                           struct {
+	rowsFn, clFn, tileFn, sumFn, finishFn, foldFn, gatherFn func(lo, hi int)
+	cur                                                     struct {
 		x, dy, dw, db []float32
-		dyIn          []float32 // dY as given, while folding it
+		dyIn          []float32 // dY as given, while folding or gathering it
 		n             int
 		c0, l         int  // the GEMM block's columns
 		first, last   bool // the first and last images of the batch are loaded
@@ -121,7 +121,7 @@ func (s bfScheme) applies(g Geometry) bool {
 func (b *backwardFilter) setup(g Geometry, sch bfScheme) {
 	*b = backwardFilter{g: g, scheme: sch}
 	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
-	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finishAll, b.foldDY
+	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn, b.gatherFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finishAll, b.foldDY, b.gatherDY
 	if sch == bfRows {
 		b.tileFn = b.rowItems
 	}
@@ -177,7 +177,7 @@ func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 	} else {
 		b.runTiles(dw, x, dy, n)
 	}
-	b.cur.x, b.cur.dy, b.cur.dw, b.cur.db = nil, nil, nil, nil
+	b.cur.x, b.cur.dy, b.cur.dw, b.cur.db, b.cur.dyIn = nil, nil, nil, nil, nil
 }
 
 // runTiles is the tile scheme (see backwardFilter).
@@ -458,15 +458,8 @@ func (b *backwardFilter) runGEMM(dw, x, dy []float32, n int) {
 		total := n * pq
 		for c0 := 0; c0 < total; c0 += b.chunk {
 			l := min(b.chunk, total-c0)
-			// Gather dY of the block's columns into K × l.
-			for k := 0; k < g.K; k++ {
-				for j := 0; j < l; {
-					img, pix := (c0+j)/pq, (c0+j)%pq
-					m := min(l-j, pq-pix)
-					copy(b.dyScr[k*l+j:k*l+j+m], dy[(img*g.K+k)*pq+pix:])
-					j += m
-				}
-			}
+			b.cur.c0, b.cur.l, b.cur.dyIn = c0, l, dy
+			asm.ParallelFor(g.K, max(1, (1<<16)/l), b.gatherFn)
 			block(c0, l, b.dyScr, l)
 		}
 	}
@@ -479,6 +472,22 @@ func (b *backwardFilter) runGEMM(dw, x, dy []float32, n int) {
 			for c, v := range src[t*g.C : (t+1)*g.C] {
 				dst[c*rs+t] = v
 			}
+		}
+	}
+}
+
+// gatherDY copies dY of the current GEMM block's columns, channels [lo, hi), into
+// dyScr as K × l.
+func (b *backwardFilter) gatherDY(lo, hi int) {
+	g := &b.g
+	pq := g.OutH() * g.OutW()
+	c0, l := b.cur.c0, b.cur.l
+	for k := lo; k < hi; k++ {
+		for j := 0; j < l; {
+			img, pix := (c0+j)/pq, (c0+j)%pq
+			m := min(l-j, pq-pix)
+			copy(b.dyScr[k*l+j:k*l+j+m], b.cur.dyIn[(img*g.K+k)*pq+pix:])
+			j += m
 		}
 	}
 }
