@@ -497,6 +497,18 @@ func clearShort(s []float32) {
 	}
 }
 
+var _ asm.PanelSource = (*winoB)(nil)
+
+// Panels lets the GEMM read V[ξ]'s slivers in place (asm.PanelSource) when its
+// panel width is the layout's. The padding columns of a block's last sliver hold
+// a real tile's values (see the top of the file), so they are finite.
+func (s *winoB) Panels(k0, kc, j0, nc, nr int) ([]float32, int) {
+	if nr != s.w {
+		return nil, 0
+	}
+	return s.v[(j0/nr*s.c+k0)*nr:], s.c * nr
+}
+
 // PackB copies slivers of V[ξ]; when the GEMM's panel width is the layout's, each
 // sliver is one contiguous copy.
 func (s *winoB) PackB(dst []float32, k0, kc, j0, nc, nr int) {
