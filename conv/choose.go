@@ -12,8 +12,8 @@ import "github.com/govgg/govgg/asm"
 //     at 224×224 that is F(4,3) from conv1_2 to conv4_3 and F(2,3) for conv5_x at
 //     batch 1 (16 tiles of 4×4: half a GEMM sliver each, and 37.7 MB of U streamed
 //     from DRAM for little work), F(4,3) for conv5_x at batch 8, and F(2,3) on 2×2
-//     images (CIFAR's conv5_x, where a 4×4 tile is three-quarters padding: 2.5×
-//     faster than F(4,3) at batch 64). An estimate within 5 % of a candidate with
+//     images (CIFAR's conv5_x, where a 4×4 tile is three-quarters padding:
+//     measured 2.5–3× faster than F(4,3) at batch 64). An estimate within 5 % of a candidate with
 //     smaller prepared weights does not displace it.
 //   - On the other paths, whose rates the model has not been calibrated on, the
 //     shape rule: F(4,3), or F(2,3) when the batch has fewer than 40 F(4,3) tiles.
@@ -48,13 +48,10 @@ func chooseAlgorithm(g Geometry, n int) Algorithm {
 	return best
 }
 
-// winogradTile is the output tile side m of a Winograd algorithm.
+// winogradTile is the output tile side m of F(2,3) or F(4,3).
 func winogradTile(a Algorithm) int {
-	switch a {
-	case WinogradF23:
+	if a == WinogradF23 {
 		return 2
-	case WinogradF63:
-		return 6
 	}
 	return 4
 }
@@ -124,8 +121,8 @@ func (m costModel) winograd(g Geometry, n, tile int) float64 {
 	return gemm + stream + transforms
 }
 
-// winogradBlocks is the block layout winograd.state makes: the number of blocks
-// of tiles and the tiles per block.
+// winogradBlocks is the block layout winograd.state makes (keep the two in step):
+// the number of blocks of tiles and the tiles per block.
 func (m costModel) winogradBlocks(g Geometry, tile, tiles int) (blocks, per int) {
 	w := m.nr
 	if w%asm.WinogradGroup != 0 {
