@@ -114,15 +114,19 @@ func (m costModel) winograd(g Geometry, n, tile int) float64 {
 	a2 := float64((tile + 2) * (tile + 2))
 	tiles := n * ((g.OutH() + tile - 1) / tile) * ((g.OutW() + tile - 1) / tile)
 	blocks, per := m.winogradBlocks(g, tile, tiles)
+	cols := (tiles / per) * m.gemmCols(per) // the last block holds the rest
+	if r := tiles % per; r > 0 {
+		cols += m.gemmCols(r)
+	}
 	kc := float64(g.K * g.C)
-	gemm := 2 * a2 * kc * float64(blocks*m.gemmCols(per)) / m.gemm
+	gemm := 2 * a2 * kc * float64(cols) / m.gemm
 	stream := 4 * a2 * kc * (1/m.dram + float64(blocks-1)/m.l3)
 	transforms := a2 * float64((g.C+g.K)*tiles) * m.transform
 	return gemm + stream + transforms
 }
 
 // winogradBlocks is the block layout winograd.state makes (keep the two in step):
-// the number of blocks of tiles and the tiles per block.
+// the number of blocks of tiles and the tiles of every block but the last.
 func (m costModel) winogradBlocks(g Geometry, tile, tiles int) (blocks, per int) {
 	w := m.nr
 	if w%asm.WinogradGroup != 0 {
@@ -134,7 +138,9 @@ func (m costModel) winogradBlocks(g Geometry, tile, tiles int) (blocks, per int)
 	if blocks < m.threads && tiles >= 2*w*m.threads {
 		blocks = m.threads
 	}
-	return blocks, (tiles + blocks - 1) / blocks
+	// Whole slivers per block, as winograd.state rounds them.
+	per = ((tiles+blocks-1)/blocks + w - 1) / w * w
+	return (tiles + per - 1) / per, per
 }
 
 // gemmCols is the number of columns the micro-kernel computes for n: whole NR-wide
