@@ -3,11 +3,19 @@
 package asm
 
 import (
+	"os"
+	"strings"
 	"syscall"
 	"unsafe"
 )
 
-const hugePagesAvailable = true
+// hugePagesAvailable reports whether the kernel has transparent huge pages that a
+// madvise can ask for ("always" or "madvise", not "never"): without them the
+// huge-page arenas would only waste their alignment padding.
+var hugePagesAvailable = func() bool {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err == nil && !strings.Contains(string(b), "[never]")
+}()
 
 // madvCollapse is MADV_COLLAPSE (Linux 6.1): collapse the range into huge pages
 // now, whatever its pages' history. The syscall package predates it.

@@ -2,6 +2,6 @@
 
 package asm
 
-const hugePagesAvailable = false
+var hugePagesAvailable = false
 
 func adviseHuge([]float32) {}
