@@ -172,5 +172,9 @@ func Gather16(dst, src []float32, idx []int32, adv, periods int) {
 		raceReadVec(src[:int(hi)+(periods-1)*adv+1])
 		raceWriteVec(dst[:periods*len(idx)])
 	}
-	gather16Impl(&dst[0], &src[0], &idx[0], len(idx)/16, adv, periods)
+	// About vecChunk floats an assembly call.
+	step := max(1, vecChunk/len(idx))
+	for p := 0; p < periods; p += step {
+		gather16Impl(&dst[p*len(idx)], &src[p*adv], &idx[0], len(idx)/16, adv, min(step, periods-p))
+	}
 }

@@ -263,6 +263,7 @@ func TestGather16(t *testing.T) {
 	eachISA(t, func(t *testing.T) {
 		for _, tc := range []struct{ nv, adv, periods, head int }{
 			{1, 0, 1, 0}, {1, 16, 3, 1}, {9, 16, 32, 2}, {3, 7, 5, 3}, {2, 100, 67, 1},
+			{1, 1, 3000, 2}, // more than one assembly call
 		} {
 			idx := make([]int32, 16*tc.nv)
 			for i := range idx {
