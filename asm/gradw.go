@@ -133,9 +133,31 @@ func Interleave16(dst []float32, step int, src []float32, plane, n int) {
 
 var gather16Impl = gather16Generic
 
-// Gather16 copies src into dst through a table of 16-lane index vectors, repeated
-// with a shift: dst is periods runs of len(idx) floats, and run p reads src shifted
-// by p·adv,
+// Gather16Table holds the index vectors of Gather16, checked once when made.
+type Gather16Table struct {
+	idx []int32
+	max int
+}
+
+// NewGather16Table copies idx, whose length must be a positive multiple of 16 and
+// whose entries must be non-negative.
+func NewGather16Table(idx []int32) (*Gather16Table, error) {
+	if len(idx) == 0 || len(idx)%16 != 0 {
+		return nil, fmt.Errorf("asm.NewGather16Table: %d indices, not a positive multiple of 16", len(idx))
+	}
+	t := &Gather16Table{idx: append([]int32(nil), idx...)}
+	for k, i := range idx {
+		if i < 0 {
+			return nil, fmt.Errorf("asm.NewGather16Table: index %d is negative (%d)", k, i)
+		}
+		t.max = max(t.max, int(i))
+	}
+	return t, nil
+}
+
+// Gather16 copies src into dst through the index vectors of t, repeated with a
+// shift: dst is periods runs of len(idx) floats, and run p reads src shifted by
+// p·adv,
 //
 //	nv := len(idx) / 16
 //	for p := 0; p < periods; p++ {
@@ -147,34 +169,26 @@ var gather16Impl = gather16Generic
 //	}
 //
 // A backward-filter's final transpose of each filter's [tap][c] partial into
-// PyTorch's [c][tap] is one such call. len(idx) must be a multiple of 16; operands
-// out of range are a bug in the caller and panic with a message naming them.
-func Gather16(dst, src []float32, idx []int32, adv, periods int) {
-	if periods <= 0 || len(idx) == 0 {
+// PyTorch's [c][tap] is one such call. Operands out of range are a bug in the
+// caller and panic with a message naming them.
+func Gather16(dst, src []float32, t *Gather16Table, adv, periods int) {
+	if periods <= 0 {
 		return
 	}
-	hi := int32(0)
-	for _, i := range idx {
-		if i < 0 {
-			panic(fmt.Sprintf("asm.Gather16: negative index %d", i))
-		}
-		hi = max(hi, i)
-	}
+	n := len(t.idx)
 	switch {
-	case len(idx)%16 != 0:
-		panic(fmt.Sprintf("asm.Gather16: %d indices, not a multiple of 16", len(idx)))
-	case adv < 0 || len(src) <= int(hi)+(periods-1)*adv:
-		panic(fmt.Sprintf("asm.Gather16: src has %d elements, reads up to %d", len(src), int(hi)+(periods-1)*adv))
-	case len(dst) < periods*len(idx):
-		panic(fmt.Sprintf("asm.Gather16: dst has %d elements, needs %d", len(dst), periods*len(idx)))
+	case adv < 0 || len(src) <= t.max+(periods-1)*adv:
+		panic(fmt.Sprintf("asm.Gather16: src has %d elements, reads up to %d", len(src), t.max+(periods-1)*adv))
+	case len(dst) < periods*n:
+		panic(fmt.Sprintf("asm.Gather16: dst has %d elements, needs %d", len(dst), periods*n))
 	}
 	if raceEnabled {
-		raceReadVec(src[:int(hi)+(periods-1)*adv+1])
-		raceWriteVec(dst[:periods*len(idx)])
+		raceReadVec(src[:t.max+(periods-1)*adv+1])
+		raceWriteVec(dst[:periods*n])
 	}
 	// About vecChunk floats an assembly call.
-	step := max(1, vecChunk/len(idx))
+	step := max(1, vecChunk/n)
 	for p := 0; p < periods; p += step {
-		gather16Impl(&dst[p*len(idx)], &src[p*adv], &idx[0], len(idx)/16, adv, min(step, periods-p))
+		gather16Impl(&dst[p*n], &src[p*adv], &t.idx[0], n/16, adv, min(step, periods-p))
 	}
 }

@@ -44,8 +44,12 @@ func ExampleGather16() {
 	for o := range idx {
 		idx[o] = int32(o%2*16 + o/2) // output o = column o/2, row o%2
 	}
+	tab, err := asm.NewGather16Table(idx)
+	if err != nil {
+		panic(err)
+	}
 	dst := make([]float32, 32)
-	asm.Gather16(dst, src, idx, 0, 1)
+	asm.Gather16(dst, src, tab, 0, 1)
 	fmt.Println(dst[:6])
 	// Output: [0 16 1 17 2 18]
 }

@@ -269,6 +269,10 @@ func TestGather16(t *testing.T) {
 			for i := range idx {
 				idx[i] = int32(rng.IntN(200))
 			}
+			tab, err := asm.NewGather16Table(idx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			src := make([]float32, tc.head+200+(tc.periods-1)*tc.adv)
 			for i := range src {
 				src[i] = rng.Float32()
@@ -277,7 +281,7 @@ func TestGather16(t *testing.T) {
 			src = src[tc.head:]
 			n := tc.periods * len(idx)
 			dst, all := guarded(n, tc.head)
-			asm.Gather16(dst, src, idx, tc.adv, tc.periods)
+			asm.Gather16(dst, src, tab, tc.adv, tc.periods)
 			checkGuards(t, "Gather16", all, n, tc.head)
 			for p := 0; p < tc.periods; p++ {
 				for k, i := range idx {
@@ -288,14 +292,17 @@ func TestGather16(t *testing.T) {
 			}
 		}
 	})
+	zeros, err := asm.NewGather16Table(make([]int32, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		call func()
 		msg  string
 	}{
-		{"ragged", func() { asm.Gather16(make([]float32, 32), make([]float32, 32), make([]int32, 15), 0, 1) }, "multiple of 16"},
-		{"src", func() { asm.Gather16(make([]float32, 32), make([]float32, 8), make([]int32, 16), 8, 2) }, "src has 8"},
-		{"dst", func() { asm.Gather16(make([]float32, 31), make([]float32, 32), make([]int32, 16), 8, 2) }, "dst has 31"},
+		{"src", func() { asm.Gather16(make([]float32, 32), make([]float32, 8), zeros, 8, 2) }, "src has 8"},
+		{"dst", func() { asm.Gather16(make([]float32, 31), make([]float32, 32), zeros, 8, 2) }, "dst has 31"},
 	} {
 		func() {
 			defer func() {
@@ -305,5 +312,10 @@ func TestGather16(t *testing.T) {
 			}()
 			tc.call()
 		}()
+	}
+	for _, idx := range [][]int32{nil, make([]int32, 15), append(make([]int32, 15), -1)} {
+		if _, err := asm.NewGather16Table(idx); err == nil {
+			t.Errorf("NewGather16Table(%v): no error", idx)
+		}
 	}
 }

@@ -58,8 +58,8 @@ type backwardFilter struct {
 	fold    bool            // regroup dY as [K][image][pixel] into dyF
 	dyF     []float32
 	split   struct{ ranges, groups int }
-	gidx    []int32 // finish's Gather16 table: [c][tap] ← [tap][c]
-	gadv    int     // input channels a period of gidx covers
+	gidx    *asm.Gather16Table // finish's: [c][tap] ← [tap][c]
+	gadv    int                // input channels a period of gidx covers
 
 	// Work shared with the parallel helpers. The funcs are methods bound once, so
 	// that the parallel regions allocate nothing.
@@ -151,8 +151,13 @@ func (b *backwardFilter) setup(g Geometry, sch bfScheme) {
 		// Output o = c·rs + tap of a filter; the pattern repeats every
 		// lcm(rs, 16) outputs, gadv channels further on.
 		b.gadv = 16 / gcd(rs, 16)
-		for o := 0; o < rs*b.gadv; o++ {
-			b.gidx = append(b.gidx, int32(o%rs*b.cp+o/rs))
+		idx := make([]int32, rs*b.gadv)
+		for o := range idx {
+			idx[o] = int32(o%rs*b.cp + o/rs)
+		}
+		var err error
+		if b.gidx, err = asm.NewGather16Table(idx); err != nil {
+			panic(err) // rs·gadv is a multiple of 16 and the indices are ≥ 0
 		}
 		return
 	}
