@@ -117,7 +117,18 @@ type winoBlock struct {
 	pad  int     // nt rounded up to w (the V layout's width)
 	idx  []int32 // per tile (pad of them): offset of its α×α patch in the input region
 	oidx []int32 // per tile: offset of its m×m result in the output region
-	segs []winoSeg
+	// The copies into the input region and out of the output region, the same for
+	// every channel: worked out once, as a channel of a small map is a few rows of a
+	// few floats each (4×4 at CIFAR's conv4), where the bookkeeping cost more than
+	// the copying.
+	in, out []winoRow
+}
+
+// winoRow is one row copy of a block: n floats between region offset reg and
+// pixel offset pix of image img's plane, and for the input region z0 zeros before
+// and z1 after them.
+type winoRow struct {
+	img, reg, pix, n, z0, z1 int32
 }
 
 // winoSeg is the part of a block inside one image: tiles [a, b) of that image.
@@ -310,7 +321,8 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 		rows := s.ty1 - s.ty0 + 1
 		in += (rows*m + 2) * k.wp
 		out += rows * m * k.wo
-		b.segs = append(b.segs, s)
+		b.in = k.inputRows(b.in, s)
+		b.out = k.outputRows(b.out, s)
 		t = img*perImg + e
 	}
 	for j := b.nt; j < b.pad; j++ { // padding lanes: see the top of the file
@@ -359,8 +371,11 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 	plane := g.H * g.W
 	for c := c0; c < c1; c++ {
 		in := sc.in[c*sc.inStride:][:sc.st.inLen]
-		for _, s := range b.segs {
-			k.fillInput(in[s.in:], x[(s.img*g.C+c)*plane:][:plane], s)
+		for _, r := range b.in {
+			row := in[r.reg : r.reg+r.z0+r.n+r.z1]
+			clearShort(row[:r.z0])
+			copyShort(row[r.z0:r.z0+r.n], x[(int(r.img)*g.C+c)*plane+int(r.pix):][:r.n])
+			clearShort(row[r.z0+r.n:])
 		}
 		if w == asm.WinogradGroup {
 			asm.WinogradInput(k.m, sc.v[c*w:], vstride, g.C*w, in, k.wp, b.idx, groups)
@@ -395,8 +410,8 @@ func (k *winograd) outputStage(b *winoBlock, sc *winoScratch, k0, k1 int) {
 	for ko := k0; ko < k1; ko++ {
 		out := sc.out[ko*sc.outStride:][:sc.st.outLen]
 		asm.WinogradOutput(k.m, out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, groups, k.bias[ko], k.call.relu)
-		for _, s := range b.segs {
-			k.copyOutput(y[(s.img*g.K+ko)*oplane:][:oplane], out[s.out:], s)
+		for _, r := range b.out {
+			copyShort(y[(int(r.img)*g.K+ko)*oplane+int(r.pix):][:r.n], out[r.reg:r.reg+r.n])
 		}
 	}
 }
@@ -408,11 +423,12 @@ func slotStride(n int) int {
 	return (n+15)/16*16 + 16
 }
 
-// fillInput copies the input under segment s's tiles into dst (rows of width wp),
-// zero-padded: region row r, column q hold x[ty0·m+r−PadH][q−PadW]. Only the
-// columns the segment's tiles read are written: a block often starts or ends in
-// the middle of a tile row, and copying whole rows would double the traffic.
-func (k *winograd) fillInput(dst, x []float32, s winoSeg) {
+// inputRows appends the row copies that fill the input region under segment s's
+// tiles (rows of width wp), zero-padded: region row r, column q hold
+// x[ty0·m+r−PadH][q−PadW]. Only the columns the segment's tiles read are written:
+// a block often starts or ends in the middle of a tile row, and copying whole rows
+// would double the traffic.
+func (k *winograd) inputRows(ops []winoRow, s winoSeg) []winoRow {
 	g := k.g
 	m, tw := k.m, k.tw
 	last := s.ty1 - s.ty0
@@ -431,27 +447,23 @@ func (k *winograd) fillInput(dst, x []float32, s winoSeg) {
 			hi = (s.b-1)%tw + 1
 		}
 		c0, c1 := lo*m, hi*m+2
-		row := dst[r*k.wp+c0 : r*k.wp+c1]
-		iy := y0 + r
-		if iy < 0 || iy >= g.H {
-			clearShort(row)
-			continue
-		}
+		op := winoRow{img: int32(s.img), reg: int32(s.in + r*k.wp + c0), z0: int32(c1 - c0)}
 		// Input columns [c0−PadW, c1−PadW) ∩ [0, W) go to region columns +PadW.
-		x0, x1 := max(c0-g.PadW, 0), min(c1-g.PadW, g.W)
-		if x0 >= x1 {
-			clearShort(row)
-			continue
+		iy := y0 + r
+		if x0, x1 := max(c0-g.PadW, 0), min(c1-g.PadW, g.W); iy >= 0 && iy < g.H && x0 < x1 {
+			op.pix, op.n = int32(iy*g.W+x0), int32(x1-x0)
+			op.z0, op.z1 = int32(x0+g.PadW-c0), int32(c1-g.PadW-x1)
 		}
-		clearShort(row[:x0+g.PadW-c0])
-		copyShort(row[x0+g.PadW-c0:], x[iy*g.W+x0:iy*g.W+x1])
-		clearShort(row[x1+g.PadW-c0:])
+		ops = append(ops, op)
 	}
+	return ops
 }
 
-// copyOutput copies segment s's results from the output region src (rows of width
-// wo) into the output plane y, clipping partial tiles at the right and bottom edges.
-func (k *winograd) copyOutput(y, src []float32, s winoSeg) {
+// outputRows appends the row copies of segment s's results from the output region
+// (rows of width wo) into the output planes, clipping partial tiles at the right
+// and bottom edges. Rows contiguous in both (whole rows of a map whose width is a
+// multiple of m) are merged into one copy.
+func (k *winograd) outputRows(ops []winoRow, s winoSeg) []winoRow {
 	m, tw := k.m, k.tw
 	for ty := s.ty0; ty <= s.ty1; ty++ {
 		lo, hi := 0, tw
@@ -467,10 +479,15 @@ func (k *winograd) copyOutput(y, src []float32, s winoSeg) {
 			if oy >= k.oh {
 				break
 			}
-			r := ((ty-s.ty0)*m + i) * k.wo
-			copyShort(y[oy*k.ow+c0:oy*k.ow+c1], src[r+c0:r+c1])
+			op := winoRow{img: int32(s.img), reg: int32(s.out + ((ty-s.ty0)*m+i)*k.wo + c0), pix: int32(oy*k.ow + c0), n: int32(c1 - c0)}
+			if l := len(ops) - 1; l >= 0 && ops[l].img == op.img && ops[l].reg+ops[l].n == op.reg && ops[l].pix+ops[l].n == op.pix {
+				ops[l].n += op.n
+				continue
+			}
+			ops = append(ops, op)
 		}
 	}
+	return ops
 }
 
 // copyShort is copy for the rows of small maps (CIFAR's 2×2 to 8×8 in training
