@@ -203,7 +203,7 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 	if b.tab == nil || b.tab.Len() != imgs*pq {
 		b.makeTable(imgs)
 	}
-	b.planSplit()
+	b.planSplit(imgs)
 	if len(b.part) < b.split.ranges {
 		b.part = append(b.part, make([][]float32, b.split.ranges-len(b.part))...)
 	}
@@ -285,19 +285,30 @@ func (b *backwardFilter) makeTable(imgs int) {
 	}
 }
 
-// planSplit chooses how the threads share the tiles' work: by ranges of pixel
-// blocks, each with its own partial, when there are too few tiles to go around,
-// and by groups of K-tiles.
-func (b *backwardFilter) planSplit() {
+// planSplit chooses how the threads share the tiles' work, for imgs loaded images.
+// Every group of K-tiles reads all of X (from L3, for X larger than L2), and every
+// pixel range needs a partial of its own, written and summed at the end; so split
+// the pixels when that moves fewer bytes, the K-tiles otherwise, into about 4
+// items a thread (dynamic balance on a shared machine), and not at all on one.
+func (b *backwardFilter) planSplit(imgs int) {
 	t := asm.Threads()
 	s := &b.split
 	nseg := len(b.segs) - 1
-	s.ranges, s.groups = 1, min(b.kt, 4*t)
+	s.ranges, s.groups = 1, 1
 	switch {
 	case b.scheme == bfRows: // a range builds its im2col rows once for all tiles
-		s.ranges, s.groups = min(t, nseg), 1
-	case t > 1 && b.kt*b.ct < 8*t && nseg >= 2:
-		s.ranges, s.groups = min(t, nseg), min(b.kt, 2)
+		s.ranges = min(t, nseg)
+	case t == 1:
+	default:
+		xFloats := imgs * b.hp * b.wp * b.ct * b.cb
+		partFloats := b.kt * asm.GradWRows * b.ldp
+		r := min(nseg, 4*t, max(1, (32<<20)/4/partFloats)) // partials ≤ 32 MiB
+		g := min(b.kt, max(1, 4*t/r))
+		if r > 1 && 3*r*partFloats+g*xFloats < 4*t*xFloats {
+			s.ranges, s.groups = r, g
+		} else {
+			s.groups = min(b.kt, 4*t)
+		}
 	}
 }
 
