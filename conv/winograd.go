@@ -371,11 +371,16 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 	plane := g.H * g.W
 	for c := c0; c < c1; c++ {
 		in := sc.in[c*sc.inStride:][:sc.st.inLen]
+		// The zeros are where they were for the previous channel when one region
+		// serves channel after channel.
+		zeros := c == c0 || sc.inStride != 0
 		for _, r := range b.in {
 			row := in[r.reg : r.reg+r.z0+r.n+r.z1]
-			clearShort(row[:r.z0])
+			if zeros {
+				clearShort(row[:r.z0])
+				clearShort(row[r.z0+r.n:])
+			}
 			copyShort(row[r.z0:r.z0+r.n], x[(int(r.img)*g.C+c)*plane+int(r.pix):][:r.n])
-			clearShort(row[r.z0+r.n:])
 		}
 		if w == asm.WinogradGroup {
 			asm.WinogradInput(k.m, sc.v[c*w:], vstride, g.C*w, in, k.wp, b.idx, groups)
