@@ -34,7 +34,7 @@ func sgemmKernelAVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, alpha,
 var avx512Geom = func() *gemmGeom {
 	g := &gemmGeom{isa: AVX512, mr: 12, nr: 32, kernel: sgemmKernelAVX512,
 		packCopy: packCopyAVX512, packTrans: packTransFast512, maxPackW: 32,
-		packPanel: packPanelAVX512, dot4x4: dot4x4AVX512}
+		packPanel: packPanelAVX512, dot4x4: dot4x4AVX512, cols: sgemmColsAVX512, colsMax: 4}
 	g.kcMax, g.ncMax = cacheBlocking(g.mr, g.nr, 512)
 	return g
 }()

@@ -44,6 +44,11 @@ type gemmGeom struct {
 	maxPackW  int // widest W the pack kernels take
 	packPanel panelFunc
 	dot4x4    dotFunc // nil: small-m products with Bᵀ take the GEMM path
+	// cols computes tiles of at most colsMax columns at one FMA per column and
+	// k step; the columns of a ragged last sliver past a whole vector go to it
+	// (nil: the micro-kernel computes them as a vector).
+	cols    microKernel
+	colsMax int
 }
 
 // dotFunc computes out[i*4+r] = Σ_{p<k} a[i*lda+p]·b[r*ldb+p] for i, r < 4.
@@ -381,6 +386,16 @@ func (j *gemmJob) task(mi, ni int, buf []float32) {
 				c := &j.c[i*j.ldc+jj]
 				if raceEnabled {
 					raceKernel(kc, a, mr, b, nr, nr, c, j.ldc, rows, cols)
+				}
+				lanes := nr / 2 // the micro-kernel's narrow loop is one vector wide
+				if rest := cols % lanes; g.cols != nil && rest > 0 && rest <= g.colsMax {
+					if v := cols - rest; v > 0 {
+						g.kernel(kc, a, b, nr, c, j.ldc, j.alpha, beta, rows, v)
+						b = (*float32)(unsafe.Add(unsafe.Pointer(b), 4*v))
+						c = (*float32)(unsafe.Add(unsafe.Pointer(c), 4*v))
+					}
+					g.cols(kc, a, b, nr, c, j.ldc, j.alpha, beta, rows, rest)
+					continue
 				}
 				g.kernel(kc, a, b, nr, c, j.ldc, j.alpha, beta, rows, cols)
 			}

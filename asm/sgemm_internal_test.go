@@ -70,6 +70,66 @@ func TestMicroKernel(t *testing.T) {
 	})
 }
 
+// TestColsKernel compares the column kernel, on the paths that have one, with a
+// float64 loop for every tile of up to colsMax columns, B at a stride wider than
+// NR, C guarded with NaNs (also inside its row stride).
+func TestColsKernel(t *testing.T) {
+	eachGeom(t, func(t *testing.T, g *gemmGeom) {
+		if g.cols == nil {
+			t.Skip("no column kernel on this path")
+		}
+		rng := rand.New(rand.NewPCG(5, 5))
+		for _, kc := range []int{1, 2, 3, 4, 5, 8, 17, 64, 301} {
+			for mr := 1; mr <= g.mr; mr++ {
+				for nr := 1; nr <= g.colsMax; nr++ {
+					for _, beta := range []float32{0, 0.5} {
+						ldb, ldc := g.nr+3, nr+2
+						a := make([]float32, g.mr*kc)
+						b := make([]float32, (kc-1)*ldb+g.nr)
+						for i := range a {
+							a[i] = rng.Float32() - 0.5
+						}
+						for i := range b {
+							b[i] = rng.Float32() - 0.5
+						}
+						c := make([]float32, mr*ldc+4)
+						for i := range c {
+							c[i] = float32(math.NaN())
+							if beta != 0 && i%ldc < nr && i/ldc < mr {
+								c[i] = rng.Float32()
+							}
+						}
+						c0 := append([]float32(nil), c...)
+						g.cols(kc, &a[0], &b[0], ldb, &c[0], ldc, 1.5, beta, mr, nr)
+						for i := range c {
+							r, j := i/ldc, i%ldc
+							if r >= mr || j >= nr {
+								if !math.IsNaN(float64(c[i])) {
+									t.Fatalf("kc=%d mr=%d nr=%d: wrote c[%d] outside the tile", kc, mr, nr, i)
+								}
+								continue
+							}
+							var s, abs float64
+							for p := 0; p < kc; p++ {
+								x := float64(a[p*g.mr+r]) * float64(b[p*ldb+j])
+								s += x
+								abs += math.Abs(x)
+							}
+							want := 1.5 * s
+							if beta != 0 {
+								want += float64(beta) * float64(c0[i])
+							}
+							if d := math.Abs(float64(c[i]) - want); !(d <= 1e-6*float64(kc+2)*(abs+1)) {
+								t.Fatalf("kc=%d mr=%d nr=%d β=%v: c[%d,%d] = %v, want %v", kc, mr, nr, beta, r, j, c[i], want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestPackKernels compares each path's packing kernels with the Go twins for every
 // width w ≤ W ≤ the path's widest, unaligned sources and guarded destinations.
 func TestPackKernels(t *testing.T) {
