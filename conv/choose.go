@@ -78,6 +78,7 @@ type costModel struct {
 	transform float64 // seconds per transformed element (α² per channel and tile)
 	dram, l3  float64 // bytes/s of streamed weights
 	nr, lanes int     // micro-kernel width and vector width, in columns
+	colsMax   int     // widest tile of the column kernel, 0 for none
 	threads   int
 }
 
@@ -101,6 +102,7 @@ func avx512CostModel() costModel {
 		l3:        25e9 * min(float64(t), 2),
 		nr:        asm.NR(),
 		lanes:     16,
+		colsMax:   4, // asm's AVX-512 column kernel
 		threads:   t,
 	}
 }
@@ -143,14 +145,19 @@ func (m costModel) winogradBlocks(g Geometry, tile, tiles int) (blocks, per int)
 	return (tiles + per - 1) / per, per
 }
 
-// gemmCols is the number of columns the micro-kernel computes for n: whole NR-wide
-// slivers, except that a remainder of at most one vector runs the narrow loop.
+// gemmCols is what n columns cost the micro-kernels, in columns of a full sliver:
+// whole NR-wide slivers; a remainder of at most one vector runs the narrow loop;
+// up to colsMax columns past whole vectors go to asm's column kernel, which costs
+// about a third of a vector.
 func (m costModel) gemmCols(n int) int {
 	full, rem := n/m.nr*m.nr, n%m.nr
-	switch {
-	case rem == 0:
+	if rem == 0 {
 		return full
-	case rem <= m.lanes && m.lanes < m.nr:
+	}
+	if rest := rem % m.lanes; rest > 0 && rest <= m.colsMax {
+		return full + rem - rest + m.lanes/3
+	}
+	if rem <= m.lanes && m.lanes < m.nr {
 		return full + m.lanes
 	}
 	return full + m.nr
