@@ -32,8 +32,9 @@
 // Backward data, for stride 1, is a forward convolution of dY with the weights
 // rotated by 180° and C and K swapped, on a kernel of its own (so Winograd can serve
 // it); otherwise it is Wᵀ·dY followed by col2im in ~1 MiB column blocks. Backward
-// filter reduces over output pixels with GEMMs dY · col(X)ᵀ, col(X)ᵀ built in blocks
-// from a channels-last copy of the input band; it never uses Winograd.
+// filter accumulates 6×64 tiles of dW per kernel tap with asm.GradW, from dY read in
+// place and a padded channels-last copy of X (im2col rows for first layers; a GEMM
+// over col(X)ᵀ for few channels); it never uses Winograd.
 //
 // # Testing helpers
 //
