@@ -100,3 +100,22 @@ func TestCostModel(t *testing.T) {
 		}
 	}
 }
+
+func TestChooseAlgorithm(t *testing.T) {
+	for _, c := range []struct {
+		g    Geometry
+		n    int
+		want Algorithm
+	}{
+		{Square3x3(3, 64, 224, 224), 1, Im2col},
+		{Square3x3(64, 64, 224, 224), 1, WinogradF43},
+		{Square3x3(256, 512, 28, 28), 1, WinogradF43},
+		{Square3x3(512, 512, 14, 14), 1, WinogradF23},
+		{Square3x3(512, 512, 14, 14), 8, WinogradF43},
+		{Geometry{C: 64, H: 56, W: 56, K: 64, R: 1, S: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 1, Im2col},
+	} {
+		if got := chooseAlgorithm(c.g, c.n); got != c.want {
+			t.Errorf("%v n=%d: chose %v, want %v", c.g, c.n, got, c.want)
+		}
+	}
+}
