@@ -5,12 +5,10 @@ import (
 	"unsafe"
 )
 
-// winogradFilterImpl is the active path's filter-transform kernel (see
-// winogradFilterGo) and winogradFilterLanes the most lanes it takes a call.
-var (
-	winogradFilterImpl  func(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int)
-	winogradFilterLanes int
-)
+// winogradFilterImpl is the active path's filter-transform kernel: winogradFilterGo
+// with mr the active geometry's MR, rows ≤ mr. nt asks for non-temporal stores
+// where the path has them and the layout allows.
+var winogradFilterImpl func(dst *float32, dstride int, gm *float32, alpha int, w *float32, wrow, wcol, count, rows int, nt bool)
 
 // WinogradFilter holds the weight transform U = G·g·Gᵀ of a Winograd F(m×m, 3×3)
 // convolution as α² matrices U[ξ] (ξ = a·α+b, α = m+2), each packed as the left
@@ -144,11 +142,6 @@ func (f *WinogradFilter) run(lo, hi int) {
 		k0 := task / slivers * ap.kc
 		kc := min(ap.kc, f.cols-k0)
 		i0 := task % slivers * mr
-		for l0 := 0; l0 < mr && i0+l0 < f.rows; l0 += winogradFilterLanes {
-			lanes := min(winogradFilterLanes, mr-l0, f.rows-i0-l0)
-			dst := &ap.data[k0*ap.mPad+i0*kc+l0]
-			src := &f.w[(i0+l0)*ri+k0*cj]
-			winogradFilterImpl(dst, f.stride, mr, &f.gm[0], f.alpha, src, ri, cj, kc, lanes)
-		}
+		winogradFilterImpl(&ap.data[k0*ap.mPad+i0*kc], f.stride, &f.gm[0], f.alpha, &f.w[i0*ri+k0*cj], ri, cj, kc, min(mr, f.rows-i0), false)
 	}
 }

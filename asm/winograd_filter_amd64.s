@@ -6,7 +6,7 @@
 // reference loop, are in winograd_filter_amd64.go; the pure-Go twin is in
 // winograd_filter_twin.go.
 
-// wfIota<>: the int32 lane numbers 0..15, for gather indices.
+// wfIota<>: the int32 lane numbers 0..7, for gather indices.
 DATA wfIota<>+0(SB)/4, $0
 DATA wfIota<>+4(SB)/4, $1
 DATA wfIota<>+8(SB)/4, $2
@@ -15,15 +15,7 @@ DATA wfIota<>+16(SB)/4, $4
 DATA wfIota<>+20(SB)/4, $5
 DATA wfIota<>+24(SB)/4, $6
 DATA wfIota<>+28(SB)/4, $7
-DATA wfIota<>+32(SB)/4, $8
-DATA wfIota<>+36(SB)/4, $9
-DATA wfIota<>+40(SB)/4, $10
-DATA wfIota<>+44(SB)/4, $11
-DATA wfIota<>+48(SB)/4, $12
-DATA wfIota<>+52(SB)/4, $13
-DATA wfIota<>+56(SB)/4, $14
-DATA wfIota<>+60(SB)/4, $15
-GLOBL wfIota<>(SB), RODATA|NOPTR, $64
+GLOBL wfIota<>(SB), RODATA|NOPTR, $32
 
 // wfMask<>: 8 lanes of ones then 8 of zeros; 8 floats read at offset 8-r give
 // a mask of the first r lanes.
@@ -37,67 +29,75 @@ DATA wfMask<>+48(SB)/8, $0
 DATA wfMask<>+56(SB)/8, $0
 GLOBL wfMask<>(SB), RODATA|NOPTR, $64
 
-// func winogradFilterAVX512(dst *float32, dstride, dstep int, gm *float32, alpha int, w *float32, wlane, wstep, count, lanes int)
+// func winogradFilterAVX512(dst *float32, dstride int, gm *float32, alpha int, w *float32, idx *int32, wgroup, count int, lanes, last uint64, nt bool)
 //
-// Per position: gather the 9 taps g[r][j] of up to 16 filters (Z0–Z8, r·3+j);
+// A group is 4 positions of a 12-row sliver: 48 floats of each U[ξ], three full
+// vectors. Per vector: gather its 16 filters' 9 taps (Z0–Z8, r·3+j) at w + idx;
 // per row a of G, H = G[a]·g (Z10–Z12, one per column j); per row b, U[a][b] =
-// H·G[b]ᵀ, stored under the lane mask K1. G's entries are broadcast from memory.
-TEXT ·winogradFilterAVX512(SB), NOSPLIT, $0-80
-	MOVQ dst+0(FP), DI
-	MOVQ dstride+8(FP), R8
-	SHLQ $2, R8                      // bytes between the U[ξ]
-	MOVQ dstep+16(FP), R9
-	SHLQ $2, R9
-	MOVQ gm+24(FP), R10
-	MOVQ alpha+32(FP), R11
-	MOVQ w+40(FP), SI
-	MOVQ wlane+48(FP), AX
-	VPBROADCASTD AX, Z20
-	VPMULLD wfIota<>+0(SB), Z20, Z20 // Z20 = i*wlane
-	MOVQ wstep+56(FP), R12
-	SHLQ $2, R12
-	MOVQ count+64(FP), BX
-	MOVQ lanes+72(FP), CX
-	MOVQ $1, AX
-	SHLQ CX, AX
-	DECQ AX
-	KMOVW AX, K1                     // K1 = the first lanes lanes
+// H·G[b]ᵀ (Z13), stored under the vector's 16 bits of the lane mask (K1), or
+// with a non-temporal store when nt (whole groups and lanes only). G's entries
+// are broadcast from memory.
+TEXT ·winogradFilterAVX512(SB), NOSPLIT, $0-81
+	MOVQ  dst+0(FP), DI
+	MOVQ  dstride+8(FP), R8
+	SHLQ  $2, R8                     // bytes between the U[ξ]
+	MOVQ  gm+16(FP), R10
+	MOVQ  alpha+24(FP), R11
+	LEAQ  (R11)(R11*2), R11
+	LEAQ  (R10)(R11*4), R11          // R11 = the end of G (α rows of 3)
+	MOVQ  w+32(FP), SI
+	MOVQ  idx+40(FP), R9
+	MOVQ  wgroup+48(FP), R12
+	SHLQ  $2, R12
+	MOVQ  count+56(FP), BX
 	TESTQ BX, BX
-	JZ    wf512_done
-	TESTQ R11, R11
-	JZ    wf512_done
+	JLE   wf512_done
+	CMPQ  R11, R10
+	JEQ   wf512_done
 
-wf512_pos:
-	VPXORD Z0, Z0, Z0
-	KMOVW K1, K2
+wf512_group:
+	MOVQ lanes+64(FP), CX
+	CMPQ BX, $4
+	JG   wf512_mask
+	MOVQ last+72(FP), CX             // the last group: its positions only
+
+wf512_mask:
+	MOVQ $3, R14
+
+wf512_vec:
+	KMOVW     CX, K1
+	VMOVDQU32 (R9), Z20              // this vector's tap offsets
+	VPXORD    Z0, Z0, Z0
+	KMOVW     K1, K2
 	VGATHERDPS (SI)(Z20*4), K2, Z0
-	VPXORD Z1, Z1, Z1
-	KMOVW K1, K2
+	VPXORD    Z1, Z1, Z1
+	KMOVW     K1, K2
 	VGATHERDPS 4(SI)(Z20*4), K2, Z1
-	VPXORD Z2, Z2, Z2
-	KMOVW K1, K2
+	VPXORD    Z2, Z2, Z2
+	KMOVW     K1, K2
 	VGATHERDPS 8(SI)(Z20*4), K2, Z2
-	VPXORD Z3, Z3, Z3
-	KMOVW K1, K2
+	VPXORD    Z3, Z3, Z3
+	KMOVW     K1, K2
 	VGATHERDPS 12(SI)(Z20*4), K2, Z3
-	VPXORD Z4, Z4, Z4
-	KMOVW K1, K2
+	VPXORD    Z4, Z4, Z4
+	KMOVW     K1, K2
 	VGATHERDPS 16(SI)(Z20*4), K2, Z4
-	VPXORD Z5, Z5, Z5
-	KMOVW K1, K2
+	VPXORD    Z5, Z5, Z5
+	KMOVW     K1, K2
 	VGATHERDPS 20(SI)(Z20*4), K2, Z5
-	VPXORD Z6, Z6, Z6
-	KMOVW K1, K2
+	VPXORD    Z6, Z6, Z6
+	KMOVW     K1, K2
 	VGATHERDPS 24(SI)(Z20*4), K2, Z6
-	VPXORD Z7, Z7, Z7
-	KMOVW K1, K2
+	VPXORD    Z7, Z7, Z7
+	KMOVW     K1, K2
 	VGATHERDPS 28(SI)(Z20*4), K2, Z7
-	VPXORD Z8, Z8, Z8
-	KMOVW K1, K2
+	VPXORD    Z8, Z8, Z8
+	KMOVW     K1, K2
 	VGATHERDPS 32(SI)(Z20*4), K2, Z8
-	MOVQ R10, DX                     // G[a]
-	MOVQ DI, R13                     // U[a·α+b] at this position
-	MOVQ R11, R14
+	MOVQ      R10, DX                // G[a]
+	MOVQ      DI, R13                // U[a·α+b] at this vector
+	CMPB      nt+80(FP), $0
+	JNE       wf512_nt_a
 
 wf512_a:
 	VMULPS.BCST      (DX), Z0, Z10   // H[j] = Σ_r G[a][r]·g[r][j]
@@ -109,27 +109,60 @@ wf512_a:
 	VFMADD231PS.BCST 8(DX), Z6, Z10
 	VFMADD231PS.BCST 8(DX), Z7, Z11
 	VFMADD231PS.BCST 8(DX), Z8, Z12
-	MOVQ R10, AX                     // G[b]
-	MOVQ R11, CX
+	MOVQ             R10, AX         // G[b]
 
 wf512_b:
 	VMULPS.BCST      (AX), Z10, Z13  // U[a][b] = Σ_j H[j]·G[b][j]
 	VFMADD231PS.BCST 4(AX), Z11, Z13
 	VFMADD231PS.BCST 8(AX), Z12, Z13
-	VMOVUPS Z13, K1, (R13)
-	ADDQ $12, AX
-	ADDQ R8, R13
-	DECQ CX
-	JNZ  wf512_b
-	ADDQ $12, DX
+	VMOVUPS          Z13, K1, (R13)
+	ADDQ             $12, AX
+	ADDQ             R8, R13
+	CMPQ             AX, R11
+	JNE              wf512_b
+	ADDQ             $12, DX
+	CMPQ             DX, R11
+	JNE              wf512_a
+	JMP              wf512_next
+
+wf512_nt_a:
+	VMULPS.BCST      (DX), Z0, Z10
+	VMULPS.BCST      (DX), Z1, Z11
+	VMULPS.BCST      (DX), Z2, Z12
+	VFMADD231PS.BCST 4(DX), Z3, Z10
+	VFMADD231PS.BCST 4(DX), Z4, Z11
+	VFMADD231PS.BCST 4(DX), Z5, Z12
+	VFMADD231PS.BCST 8(DX), Z6, Z10
+	VFMADD231PS.BCST 8(DX), Z7, Z11
+	VFMADD231PS.BCST 8(DX), Z8, Z12
+	MOVQ             R10, AX
+
+wf512_nt_b:
+	VMULPS.BCST      (AX), Z10, Z13
+	VFMADD231PS.BCST 4(AX), Z11, Z13
+	VFMADD231PS.BCST 8(AX), Z12, Z13
+	VMOVNTPS         Z13, (R13)
+	ADDQ             $12, AX
+	ADDQ             R8, R13
+	CMPQ             AX, R11
+	JNE              wf512_nt_b
+	ADDQ             $12, DX
+	CMPQ             DX, R11
+	JNE              wf512_nt_a
+
+wf512_next:
+	SHRQ $16, CX
+	ADDQ $64, R9
+	ADDQ $64, DI
 	DECQ R14
-	JNZ  wf512_a
+	JNZ  wf512_vec
+	SUBQ $192, R9
 	ADDQ R12, SI
-	ADDQ R9, DI
-	DECQ BX
-	JNZ  wf512_pos
+	SUBQ $4, BX
+	JG   wf512_group
 
 wf512_done:
+	SFENCE                           // non-temporal stores are visible before return
 	VZEROUPPER
 	RET
 

@@ -2,4 +2,4 @@
 
 package asm
 
-var _ = registerKernels(func(ISA) { winogradFilterImpl, winogradFilterLanes = winogradFilterGo, 16 })
+var _ = registerKernels(func(ISA) { winogradFilterImpl = winogradFilterTwin })
