@@ -1,6 +1,11 @@
 package conv
 
-import "github.com/govgg/govgg/asm"
+import (
+	"slices"
+	"sync"
+
+	"github.com/govgg/govgg/asm"
+)
 
 // Implicit GEMM. A convolution of a batch is the product
 //
@@ -267,22 +272,60 @@ func packSliverRuns(dst, xp []float32, taps []int, rs []run, nr int) {
 }
 
 // im2colKernel is the implicit-GEMM kernel for one geometry.
+//
+// Its work is a list of column blocks. Images of at least chunk output pixels are
+// cut into balanced blocks (the padded input then only needs a band of rows per
+// block), and each block's GEMM writes its K rows straight into y, where bias and
+// ReLU follow while the block is still in L2. Smaller images are folded together,
+// so that small maps still make wide GEMMs; a folded block spans images, whose
+// rows in y are not evenly spaced, so it goes through a scratch block and is
+// copied out.
+//
+// A block whose GEMM asm's driver would run on one goroutine anyway (a network's
+// first layer: K·C·R·S is 64·27 on VGG's conv1_1) is a task of its own: blocks
+// run side by side, one per worker, each with its own padded band and scratch.
+// Larger blocks run one after another, each GEMM split over the threads.
 type im2colKernel struct {
 	g    Geometry
 	a    *asm.PackedA // W, K × C·R·S
 	bias []float32    // nil, or the kernel's copy of the bias
-	src  im2colSource
 	// Columns per GEMM call, so that a call's output block (K × chunk) stays in
-	// cache for the bias/ReLU epilogue. Images of at least chunk output pixels are
-	// cut into balanced blocks of blockCols (the padded input then only needs a
-	// band of rows per block); smaller ones are folded together, so that small
-	// maps still make wide GEMMs.
+	// cache for the bias/ReLU epilogue; blockCols is the widest per-image block.
 	chunk     int
 	perImage  bool
 	blockCols int
-	scratch   []float32 // K × chunk
-	xpad      []float32 // the padded input band, or padded batch when folded
+	pg        paddedGeometry // of a band (per-image) or of whole images (folded)
+	xpad      []float32      // the padded batch, when folded
+
+	call  im2colCall       // the forward in progress, read by the workers
+	runFn func(lo, hi int) // run, made once so that a parallel call allocates nothing
+	mu    sync.Mutex
+	free  []*im2colWorker // workers' state between calls
+	made  int             // workers made (free's capacity stays at least that)
 }
+
+// im2colCall is one forward: its operands and its list of blocks.
+type im2colCall struct {
+	y, x     []float32
+	xp       []float32 // the padded batch (folded mode)
+	relu     bool
+	perBlock int // columns of every block but an image's (or the batch's) last
+	perImage int // blocks per image (per-image mode)
+	total    int // columns of the folded batch
+}
+
+// im2colWorker is one worker's state: the GEMM's B source (its padded band and
+// column origin change per block) and a buffer for the padded band (per-image)
+// or the scratch output block (folded).
+type im2colWorker struct {
+	src im2colSource
+	buf []float32
+}
+
+// serialGemmFlops is the size below which asm's GEMM driver keeps a call on its
+// caller's goroutine (it hands off tasks of about 20 MFLOP, ~100 µs): blocks this
+// small are spread over the threads instead.
+const serialGemmFlops = 40e6
 
 // chunkCols returns a column count, a multiple of 96 (so any micro-kernel width up
 // to 32 divides it), for a block of rows×cols floats of about target floats.
@@ -304,7 +347,8 @@ func newIm2colKernel(g Geometry) *im2colKernel {
 	if k.perImage = pq >= k.chunk; k.perImage {
 		k.blockCols = balancedBlocks(pq, k.chunk)
 	}
-	k.src = newIm2colSource(g, k.blockCols)
+	k.pg = newPaddedGeometry(g, k.blockCols)
+	k.runFn = k.run
 	return k
 }
 
@@ -328,57 +372,126 @@ func (k *im2colKernel) weightBytes() int {
 func (k *im2colKernel) forward(y, x []float32, n int, relu bool) {
 	g := k.g
 	pq := g.OutH() * g.OutW()
-	chw := g.C * g.H * g.W
-	pg := &k.src.pg
-	if l := pg.bufLen(n); len(k.xpad) < l {
-		k.xpad = make([]float32, l)
-	}
-	if k.scratch == nil {
-		k.scratch = make([]float32, g.K*k.chunk)
-	}
-	defer func() { k.src.xp = nil }() // do not pin the caller's input
+	k.call = im2colCall{y: y, x: x, relu: relu}
+	defer func() { k.call = im2colCall{} }() // do not pin the caller's buffers
+	c := &k.call
+	var blocks int
 	if k.perImage {
-		for img := 0; img < n; img++ {
-			xi := x[img*chw : (img+1)*chw]
-			for c0 := 0; c0 < pq; c0 += k.blockCols {
-				nc := min(k.blockCols, pq-c0)
-				k.src.xp = pg.load(k.xpad, xi, 1, c0, nc)
-				k.block(y, img*pq, c0, nc, relu)
-			}
+		c.perImage = (pq + k.blockCols - 1) / k.blockCols
+		c.perBlock = k.blockCols
+		blocks = n * c.perImage
+	} else {
+		if l := k.pg.bufLen(n); len(k.xpad) < l {
+			k.xpad = make([]float32, l)
 		}
+		c.xp = k.pg.load(k.xpad, x, n, 0, n*pq)
+		c.total, c.perBlock = n*pq, k.chunk
+		blocks = (c.total + k.chunk - 1) / k.chunk
+	}
+	t := asm.Threads()
+	if t == 1 || 2*float64(g.K*g.C*g.R*g.S)*float64(c.perBlock) >= serialGemmFlops {
+		k.run(0, blocks)
 		return
 	}
-	k.src.xp = pg.load(k.xpad, x, n, 0, n*pq)
-	for c0 := 0; c0 < n*pq; c0 += k.chunk {
-		k.block(y, 0, c0, min(k.chunk, n*pq-c0), relu)
+	if k.perImage && blocks < 16*t && blocks%t != 0 {
+		// Few blocks: cut the images into a multiple of the threads, so that no
+		// worker is left alone with the last one (VGG's conv1_1 on 2 threads: 14
+		// blocks of 3584 columns, not 13 of 3936).
+		nr := asm.NR()
+		c.perImage = ((blocks+t-1)/t*t + n - 1) / n
+		c.perBlock = min(k.blockCols, ((pq+c.perImage-1)/c.perImage+nr-1)/nr*nr)
+		c.perImage = (pq + c.perBlock - 1) / c.perBlock
+		blocks = n * c.perImage
+	}
+	asm.ParallelFor(blocks, 1, k.runFn)
+}
+
+// run computes blocks [lo, hi) of the call on one worker's state.
+func (k *im2colKernel) run(lo, hi int) {
+	w := k.worker()
+	for b := lo; b < hi; b++ {
+		if k.perImage {
+			k.imageBlock(w, b)
+		} else {
+			k.foldedBlock(w, b)
+		}
+	}
+	k.mu.Lock()
+	k.free = append(k.free, w)
+	k.mu.Unlock()
+}
+
+// worker takes a worker's state from the free list, making one the first time a
+// call needs more than the kernel has.
+func (k *im2colKernel) worker() *im2colWorker {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if l := len(k.free); l > 0 {
+		w := k.free[l-1]
+		k.free = k.free[:l-1]
+		return w
+	}
+	w := &im2colWorker{src: im2colSource{pg: k.pg}}
+	if k.perImage {
+		w.buf = make([]float32, k.pg.bufLen(1))
+	} else {
+		w.buf = make([]float32, k.g.K*k.chunk)
+	}
+	k.made++
+	k.free = slices.Grow(k.free, k.made) // so that returning a worker never allocates
+	return w
+}
+
+// imageBlock computes block b of the per-image list straight into y: the GEMM
+// writes the block's K rows at y's row stride P·Q, then bias and ReLU run over
+// them while they are in L2.
+func (k *im2colKernel) imageBlock(w *im2colWorker, b int) {
+	g, c := k.g, &k.call
+	pq := g.OutH() * g.OutW()
+	img, c0 := b/c.perImage, b%c.perImage*c.perBlock
+	nc := min(c.perBlock, pq-c0)
+	chw := g.C * g.H * g.W
+	w.src.xp = w.src.pg.load(w.buf, c.x[img*chw:(img+1)*chw], 1, c0, nc)
+	w.src.col0 = c0
+	y := c.y[img*g.K*pq+c0:]
+	k.a.Gemm(nc, 1, &w.src, 0, y, pq)
+	w.src.xp = nil
+	for kk := 0; kk < g.K; kk++ {
+		k.epilogue(y[kk*pq:kk*pq+nc], kk)
 	}
 }
 
-// block computes columns c0…c0+nc of the padded images into scratch, applies bias
-// and ReLU there (asm's vector kernels, on a block still in L2), and copies it out
-// to y, whose columns are numbered from base. The GEMM never writes y directly:
-// y's rows are P·Q apart, and for 224×224 maps that is a multiple of 4 KiB, so a
-// block's rows would all fall in the same cache sets.
-func (k *im2colKernel) block(y []float32, base, c0, nc int, relu bool) {
-	g := k.g
+// foldedBlock computes block b of the folded batch into the worker's scratch,
+// then, row by row, applies bias and ReLU and copies the row's pieces out to
+// their images in y.
+func (k *im2colKernel) foldedBlock(w *im2colWorker, b int) {
+	g, c := k.g, &k.call
 	pq := g.OutH() * g.OutW()
-	blk := k.scratch[:g.K*nc]
-	k.src.col0 = c0
-	k.a.Gemm(nc, 1, &k.src, 0, blk, nc)
-	switch {
-	case k.bias != nil:
-		asm.AddBias(blk, k.bias, nc, relu)
-	case relu:
-		asm.ReLU(blk, blk)
-	}
+	c0 := b * c.perBlock
+	nc := min(c.perBlock, c.total-c0)
+	blk := w.buf[:g.K*nc]
+	w.src.xp, w.src.col0 = c.xp, c0
+	k.a.Gemm(nc, 1, &w.src, 0, blk, nc)
+	w.src.xp = nil
 	for kk := 0; kk < g.K; kk++ {
 		row := blk[kk*nc : kk*nc+nc]
+		k.epilogue(row, kk)
 		for j := 0; j < nc; {
-			img, pix := (base+c0+j)/pq, (base+c0+j)%pq
+			img, pix := (c0+j)/pq, (c0+j)%pq
 			l := min(nc-j, pq-pix)
-			copy(y[(img*g.K+kk)*pq+pix:(img*g.K+kk)*pq+pix+l], row[j:j+l])
+			copy(c.y[(img*g.K+kk)*pq+pix:(img*g.K+kk)*pq+pix+l], row[j:j+l])
 			j += l
 		}
+	}
+}
+
+// epilogue adds output channel kk's bias to row and applies the call's ReLU.
+func (k *im2colKernel) epilogue(row []float32, kk int) {
+	switch {
+	case k.bias != nil:
+		asm.AddBias(row, k.bias[kk:kk+1], len(row), k.call.relu)
+	case k.call.relu:
+		asm.ReLU(row, row)
 	}
 }
 
