@@ -122,6 +122,17 @@ type winoBlock struct {
 	// few floats each (4×4 at CIFAR's conv4), where the bookkeeping cost more than
 	// the copying.
 	in, out []winoRow
+	// Once a reused region holds its zeros, a channel needs only its pixels: the
+	// rows of the images the block covers in part (part) and the whole images
+	// (whole), each copied plane by plane.
+	part  []winoRow
+	whole []winoImages
+}
+
+// winoImages is a run of n whole images from img, whose pixel (y, x) goes to input
+// region offset reg + i·step + y·wp + x for the run's i-th image.
+type winoImages struct {
+	img, n, reg, step int
 }
 
 // winoRow is one row copy of a block: n floats between region offset reg and
@@ -301,7 +312,7 @@ func (k *winograd) state(n int) *winoState {
 
 // newBlock lays out tiles [t0, t1) (batch-wide numbering).
 func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
-	m, tw := k.m, k.tw
+	g, m, tw := k.g, k.m, k.tw
 	perImg := k.th * tw
 	b := winoBlock{nt: t1 - t0}
 	b.pad = (b.nt + st.w - 1) / st.w * st.w
@@ -321,7 +332,19 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 		rows := s.ty1 - s.ty0 + 1
 		in += (rows*m + 2) * k.wp
 		out += rows * m * k.wo
+		nin := len(b.in)
 		b.in = k.inputRows(b.in, s)
+		if a == 0 && e == perImg {
+			reg := s.in + g.PadH*k.wp + g.PadW
+			step := (rows*m + 2) * k.wp
+			if l := len(b.whole) - 1; l >= 0 && b.whole[l].img+b.whole[l].n == img && b.whole[l].reg+b.whole[l].n*step == reg {
+				b.whole[l].n++
+			} else {
+				b.whole = append(b.whole, winoImages{img: img, n: 1, reg: reg, step: step})
+			}
+		} else {
+			b.part = append(b.part, b.in[nin:]...)
+		}
 		b.out = k.outputRows(b.out, s)
 		t = img*perImg + e
 	}
@@ -371,16 +394,24 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 	plane := g.H * g.W
 	for c := c0; c < c1; c++ {
 		in := sc.in[c*sc.inStride:][:sc.st.inLen]
-		// The zeros are where they were for the previous channel when one region
-		// serves channel after channel.
-		zeros := c == c0 || sc.inStride != 0
-		for _, r := range b.in {
-			row := in[r.reg : r.reg+r.z0+r.n+r.z1]
-			if zeros {
+		if c == c0 || sc.inStride != 0 {
+			for _, r := range b.in {
+				row := in[r.reg : r.reg+r.z0+r.n+r.z1]
 				clearShort(row[:r.z0])
 				clearShort(row[r.z0+r.n:])
+				copyShort(row[r.z0:r.z0+r.n], x[(int(r.img)*g.C+c)*plane+int(r.pix):][:r.n])
 			}
-			copyShort(row[r.z0:r.z0+r.n], x[(int(r.img)*g.C+c)*plane+int(r.pix):][:r.n])
+		} else {
+			// The zeros are where they were for the previous channel when one
+			// region serves channel after channel.
+			for _, r := range b.part {
+				copyShort(in[r.reg+r.z0:][:r.n], x[(int(r.img)*g.C+c)*plane+int(r.pix):][:r.n])
+			}
+			for _, r := range b.whole {
+				for i := range r.n {
+					copyPlane(in[r.reg+i*r.step:], k.wp, x[((r.img+i)*g.C+c)*plane:][:plane], g.W)
+				}
+			}
 		}
 		if w == asm.WinogradGroup {
 			asm.WinogradInput(k.m, sc.v[c*w:], vstride, g.C*w, in, k.wp, b.idx, groups)
@@ -505,6 +536,37 @@ func copyShort(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = v
+	}
+}
+
+// copyPlane copies the rows of width w of src into dst, whose rows are ld apart:
+// a whole small image into its input region, with fixed-size moves for the
+// widths of CIFAR-style maps.
+func copyPlane(dst []float32, ld int, src []float32, w int) {
+	h := len(src) / w
+	if h == 0 {
+		return
+	}
+	dst = dst[:(h-1)*ld+w]
+	switch w {
+	case 2:
+		for y := range h {
+			*(*[2]float32)(dst[y*ld:]) = [2]float32(src[y*2:])
+		}
+	case 4:
+		for y := range h {
+			*(*[4]float32)(dst[y*ld:]) = [4]float32(src[y*4:])
+		}
+	case 8:
+		for y := range h {
+			d, s := dst[y*ld:], src[y*8:]
+			*(*[4]float32)(d) = [4]float32(s)
+			*(*[4]float32)(d[4:]) = [4]float32(s[4:])
+		}
+	default:
+		for y := range h {
+			copyShort(dst[y*ld:][:w], src[y*w:][:w])
+		}
 	}
 }
 

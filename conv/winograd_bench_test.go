@@ -77,3 +77,42 @@ func winoCPUTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkWinogradStages times the input and output stages alone (region copies
+// and transforms, no GEMM) on one thread, over every block of a layer, for the
+// small maps of CIFAR-style training where the copies are most of these stages.
+// Select with e.g. -bench 'WinogradStages/cifar_conv4_2/F43'.
+func BenchmarkWinogradStages(b *testing.B) {
+	for _, l := range benchLayers {
+		if l.n == 1 || l.g.C < 64 {
+			continue
+		}
+		for _, m := range []int{2, 4} {
+			b.Run(fmt.Sprintf("%s/F%d3", l.name, m), func(b *testing.B) {
+				defer asm.SetThreads(asm.SetThreads(1))
+				k, err := newWinograd(l.g, m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				d := newBenchData(l)
+				k.setWeights(d.w, d.b)
+				st := k.state(l.n)
+				sc := k.newScratch(st, false)
+				k.call = winoCall{y: d.y, x: d.x}
+				for _, stage := range []string{"in", "out"} {
+					b.Run(stage, func(b *testing.B) {
+						for b.Loop() {
+							for i := range st.blocks {
+								if stage == "in" {
+									k.inputStage(&st.blocks[i], sc, 0, l.g.C)
+								} else {
+									k.outputStage(&st.blocks[i], sc, 0, l.g.K)
+								}
+							}
+						}
+					})
+				}
+			})
+		}
+	}
+}

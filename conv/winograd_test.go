@@ -175,6 +175,47 @@ func TestWinogradThreads(t *testing.T) {
 	}
 }
 
+// TestWinogradSmallMaps covers the input stage's plane copies (whole small images
+// into a reused region after its first channel) and the row copies of images a
+// block covers in part, on one thread and several blocks: at C=K=32, F(2,3) blocks
+// hold 512 tiles, which split 5×5 and 7×7 images (9 and 16 tiles) and hold many
+// whole 2×2 to 8×8 ones.
+func TestWinogradSmallMaps(t *testing.T) {
+	defer asm.SetThreads(asm.SetThreads(1))
+	for _, c := range []winoCase{
+		{32, 32, 2, 2, 1, 1100}, {32, 32, 4, 4, 1, 300}, {32, 32, 4, 4, 2, 130},
+		{32, 32, 5, 5, 1, 120}, {32, 32, 7, 7, 0, 120}, {32, 32, 8, 8, 1, 70},
+	} {
+		g := winoGeom(c)
+		rng := rand.New(rand.NewPCG(uint64(c.h), uint64(c.pad)))
+		x := winoRand(rng, c.n*c.c*c.h*c.w, 1)
+		w := winoRand(rng, c.k*c.c*9, math.Sqrt(2/float64(9*c.c)))
+		b := winoRand(rng, c.k, 0.1)
+		want := ReferenceForward(g, c.n, ToFloat64(x), ToFloat64(w), ToFloat64(b))
+		scale := ReferenceForward(g, c.n, Abs(ToFloat64(x)), Abs(ToFloat64(w)), Abs(ToFloat64(b)))
+		y := make([]float32, len(want))
+		winoEachISA(t, func(t *testing.T) {
+			for _, a := range []Algorithm{WinogradF23, WinogradF43} {
+				kern, err := winogradKernels[a](g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kern.setWeights(w, b)
+				for i := range y {
+					y[i] = float32(math.NaN()) // every element must be written
+				}
+				kern.forward(y, x, c.n, false)
+				if e := Compare(y, want); !e.Within(winoTol[a][0], winoTol[a][1]) {
+					t.Fatalf("%v %v: %v", c, a, e)
+				}
+				if err := CheckBound(y, want, winoTileScale(scale, g, c.n, winoM[a]), winoTol[a][2]); err != nil {
+					t.Fatalf("%v %v: %v", c, a, err)
+				}
+			}
+		})
+	}
+}
+
 func winoThreads(t *testing.T, c winoCase) {
 	g := winoGeom(c)
 	rng := rand.New(rand.NewPCG(1, 2))
