@@ -297,9 +297,12 @@ func (k *winograd) state(n int) *winoState {
 	if t := asm.Threads(); nb < t && total >= 2*w*t {
 		nb = t
 	}
-	// Whole GEMM slivers (w tiles) per block: a partial sliver is computed in full.
+	// Whole transform groups (16 tiles) per block, not whole GEMM slivers (w):
+	// the GEMM runs a half sliver's columns at about half the cost (its narrow
+	// loop), so 196 tiles split 112 | 84 between two threads rather than 128 | 68.
+	// The V layout still holds whole slivers (pad); see the top of the file.
 	nt = (total + nb - 1) / nb
-	nt = (nt + w - 1) / w * w
+	nt = (nt + asm.WinogradGroup - 1) / asm.WinogradGroup * asm.WinogradGroup
 	st := &winoState{n: n, w: w}
 	for t0 := 0; t0 < total; t0 += nt {
 		st.blocks = append(st.blocks, k.newBlock(st, t0, min(t0+nt, total)))
@@ -409,7 +412,7 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 			}
 			for _, r := range b.whole {
 				for i := range r.n {
-					copyPlane(in[r.reg+i*r.step:], k.wp, x[((r.img+i)*g.C+c)*plane:][:plane], g.W)
+					copyPlane(in[r.reg+i*r.step:], k.wp, x[((r.img+i)*g.C+c)*plane:], g.H, g.W)
 				}
 			}
 		}
@@ -542,12 +545,11 @@ func copyShort(dst, src []float32) {
 // copyPlane copies the rows of width w of src into dst, whose rows are ld apart:
 // a whole small image into its input region, with fixed-size moves for the
 // widths of CIFAR-style maps.
-func copyPlane(dst []float32, ld int, src []float32, w int) {
-	h := len(src) / w
+func copyPlane(dst []float32, ld int, src []float32, h, w int) {
 	if h == 0 {
 		return
 	}
-	dst = dst[:(h-1)*ld+w]
+	src, dst = src[:h*w], dst[:(h-1)*ld+w]
 	switch w {
 	case 2:
 		for y := range h {
