@@ -6,16 +6,21 @@ import "github.com/govgg/govgg/asm"
 // Only algorithms with a registered kernel may be returned.
 //
 //   - Winograd only for 3×3 stride-1 layers with at least 8 input and output
-//     channels; conv1_1 (C=3) goes to implicit GEMM.
-//   - On AVX-512, the candidate among im2col, F(2,3) and F(4,3) with the lowest
-//     estimated time (costModel) for a batch of n and the thread count. On VGG-16
-//     at 224×224 that is F(4,3) from conv1_2 to conv4_3 and F(2,3) for conv5_x at
-//     batch 1 (16 tiles of 4×4: half a GEMM sliver each, and 37.7 MB of U streamed
-//     from DRAM for little work), F(4,3) for conv5_x at batch 8, and F(2,3) on 2×2
-//     images (CIFAR's conv5_x, where a 4×4 tile is three-quarters padding:
-//     measured 2.5–3× faster than F(4,3) at batch 64). An estimate within 5 % of a candidate with
-//     smaller prepared weights does not displace it.
-//   - On the other paths, whose rates the model has not been calibrated on, the
+//     channels; conv1_1 (C=3) goes to implicit GEMM, which is also the fastest
+//     there (measured on AVX-512 at batch 1 and 8, 1 and 2 threads).
+//   - On AVX-512 and AVX2, the candidate among im2col, F(2,3) and F(4,3) with the
+//     lowest estimated time (costModel) for a batch of n and the thread count. An
+//     estimate within 5 % of a candidate with smaller prepared weights does not
+//     displace it. On VGG-16 at 224×224 on AVX-512 that is F(4,3) from conv1_2 to
+//     conv4_3 and F(2,3) for conv5_x at batch 1 (16 tiles of 4×4: half a 32-wide
+//     GEMM sliver each, and 37.7 MB of U streamed from DRAM for little work),
+//     F(4,3) for conv5_x at batch 8, and F(2,3) on 2×2 images (CIFAR's conv5_x,
+//     where a 4×4 tile is three-quarters padding: measured 2.5–3× faster than
+//     F(4,3) at batch 64). On AVX2, whose slivers are 16 wide, conv5_x's 16 tiles
+//     fill one, and F(4,3) wins every VGG-16 layer after conv1_1 (conv5_1 at batch
+//     1: 4.4 against 6.4 ms); F(2,3) still wins 2×2 images at batch 64, and
+//     implicit GEMM 2×2 and 4×4 images at batch 1 (0.9 against 1.6 ms).
+//   - On the generic path, whose rates the model has not been calibrated on, the
 //     shape rule: F(4,3), or F(2,3) when the batch has fewer than 40 F(4,3) tiles.
 //   - F(6,3) never automatically: its error is about 7× direct convolution's and a
 //     Plan does not know whether it is training. WithAlgorithm(WinogradF63)
@@ -24,7 +29,8 @@ func chooseAlgorithm(g Geometry, n int) Algorithm {
 	if !g.Is3x3s1() || g.C < 8 || g.K < 8 {
 		return Im2col
 	}
-	if asm.Active() != asm.AVX512 {
+	m, ok := costModelFor(asm.Active())
+	if !ok {
 		pick := WinogradF43
 		if n*((g.OutH()+3)/4)*((g.OutW()+3)/4) < 40 {
 			pick = WinogradF23
@@ -34,7 +40,6 @@ func chooseAlgorithm(g Geometry, n int) Algorithm {
 		}
 		return pick
 	}
-	m := avx512CostModel()
 	// Candidates in increasing order of prepared-weight memory.
 	best, bestT := Im2col, m.im2col(g, n)
 	for _, a := range []Algorithm{WinogradF23, WinogradF43} {
@@ -82,29 +87,40 @@ type costModel struct {
 	threads   int
 }
 
-// avx512CostModel returns the model's rates for the AVX-512 path and the current
-// thread count. Per thread, measured on the development machine (Emerald Rapids,
-// FMA peak 223 GFLOP/s): the Winograd GEMMs ran at ~200 GFLOP/s, implicit GEMM at
-// ~175 (conv1_2 140 … conv4_2 186), the transforms at ~0.55 ns an element; one core
-// streamed 17 GB/s of weights from DRAM (2 MiB pages, prefetched), two about 1.6×
-// that.
-func avx512CostModel() costModel {
+// costModelFor returns the model's rates for a kernel path and the current thread
+// count, or false for a path it has not been calibrated on.
+//
+// Per thread, measured on the development machine (Emerald Rapids, AVX-512 FMA
+// peak 223 GFLOP/s, AVX2 half that), weights cold: on AVX-512 the Winograd GEMMs
+// ran at ~200 GFLOP/s and implicit GEMM at ~175 (conv1_2 140 … conv4_2 186); on
+// AVX2 at ~93 and ~88 (a least-squares fit over VGG-16's layers at batch 1 and 8:
+// conv1_2 … conv5_1, F(2,3), F(4,3) and im2col, estimates within ~10 % but for a
+// few F(4,3) layers at batch 1, 20–30 % off either way). The transforms took
+// ~0.55 ns an element on both; one core streamed 17 GB/s of weights from DRAM (2 MiB
+// pages, prefetched), two about 1.6× that.
+func costModelFor(isa asm.ISA) (costModel, bool) {
+	var m costModel
+	switch isa {
+	case asm.AVX512:
+		m = costModel{gemm: 200e9, implicit: 175e9, lanes: 16, colsMax: 4} // asm's column kernel
+	case asm.AVX2:
+		m = costModel{gemm: 93e9, implicit: 88e9, lanes: 8} // no column kernel
+	default:
+		return costModel{}, false
+	}
 	t := max(asm.Threads(), 1)
 	par := float64(t) // compute scales with threads, a little less than linearly
 	if t > 1 {
 		par *= 0.85
 	}
-	return costModel{
-		gemm:      200e9 * par,
-		implicit:  175e9 * par,
-		transform: 0.55e-9 / par,
-		dram:      17e9 * min(float64(t), 1.6),
-		l3:        25e9 * min(float64(t), 2),
-		nr:        asm.NR(),
-		lanes:     16,
-		colsMax:   4, // asm's AVX-512 column kernel
-		threads:   t,
-	}
+	m.gemm *= par
+	m.implicit *= par
+	m.transform = 0.55e-9 / par
+	m.dram = 17e9 * min(float64(t), 1.6)
+	m.l3 = 25e9 * min(float64(t), 2)
+	m.nr = asm.NR()
+	m.threads = t
+	return m, true
 }
 
 func (m costModel) im2col(g Geometry, n int) float64 {
@@ -140,8 +156,9 @@ func (m costModel) winogradBlocks(g Geometry, tile, tiles int) (blocks, per int)
 	if blocks < m.threads && tiles >= 2*w*m.threads {
 		blocks = m.threads
 	}
-	// Whole slivers per block, as winograd.state rounds them.
-	per = ((tiles+blocks-1)/blocks + w - 1) / w * w
+	// Whole transform groups per block, as winograd.state rounds them.
+	const grp = asm.WinogradGroup
+	per = ((tiles+blocks-1)/blocks + grp - 1) / grp * grp
 	return (tiles + per - 1) / per, per
 }
 
