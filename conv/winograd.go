@@ -149,7 +149,8 @@ type winoSeg struct {
 	in, out   int // offsets of its rows in the input and output regions
 }
 
-// winoScratch is one worker's buffers.
+// winoScratch is one worker's buffers. Their memory comes from the shared arena
+// (takeArena) for the length of a call: between take and release.
 type winoScratch struct {
 	st      *winoState
 	in, out []float32 // input and output regions
@@ -158,6 +159,8 @@ type winoScratch struct {
 	inStride, outStride int
 	v, mm               []float32 // V (α² slots of slotStride(pad·C)) and M (of slotStride(K·pad))
 	bsrc                []winoB   // per ξ, the GEMM's view of V[ξ]
+	lens                [4]int    // floats of v, mm, in and out: whole cache lines
+	buf                 []float32 // the arena buffer they are cut from
 }
 
 // winoB presents V[ξ] (C × tiles, stored as slivers [tile/w][c][w]) as a BSource.
@@ -250,9 +253,11 @@ func (k *winograd) forward(y, x []float32, n int, relu bool) {
 		}
 		// Chunks of 32 channels are ~50–100 µs of transforms and copies; one GEMM
 		// (K×C×tiles) is more than that.
+		k.split.take()
 		asm.ParallelFor(k.g.C, 32, k.splitIn)
 		asm.ParallelFor(k.alpha*k.alpha, 1, k.splitGemm)
 		asm.ParallelFor(k.g.K, 32, k.splitOut)
+		k.split.release()
 	} else {
 		asm.ParallelFor(len(st.blocks), 1, k.runFn)
 	}
@@ -271,9 +276,11 @@ func (k *winograd) run(lo, hi int) {
 	if sc == nil {
 		sc = k.newScratch(st, false)
 	}
+	sc.take()
 	for b := lo; b < hi; b++ {
 		k.block(&st.blocks[b], sc)
 	}
+	sc.release()
 	k.mu.Lock()
 	k.free = append(k.free, sc)
 	k.mu.Unlock()
@@ -360,24 +367,81 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 	return b
 }
 
-// newScratch allocates a worker's buffers; perChannel gives every channel its own
+// newScratch sizes a worker's buffers; perChannel gives every channel its own
 // input and output region, so that channels can be processed concurrently.
 func (k *winograd) newScratch(st *winoState, perChannel bool) *winoScratch {
 	g := k.g
 	a2 := k.alpha * k.alpha
-	sc := &winoScratch{
-		st:   st,
-		v:    tensor.Aligned(a2 * slotStride(st.maxPad*g.C)),
-		mm:   tensor.Aligned(a2 * slotStride(g.K*st.maxPad)),
-		bsrc: make([]winoB, a2),
-	}
+	sc := &winoScratch{st: st, bsrc: make([]winoB, a2)}
 	nin, nout := 1, 1
 	if perChannel {
 		nin, nout = g.C, g.K
 		sc.inStride, sc.outStride = st.inLen, st.outLen
 	}
-	sc.in, sc.out = tensor.Aligned(nin*st.inLen), tensor.Aligned(nout*st.outLen)
+	line := func(n int) int { return (n + 15) / 16 * 16 }
+	sc.lens = [4]int{a2 * slotStride(st.maxPad*g.C), a2 * slotStride(g.K*st.maxPad), line(nin * st.inLen), line(nout * st.outLen)}
 	return sc
+}
+
+// take cuts the buffers from an arena buffer.
+func (sc *winoScratch) take() {
+	sc.buf = takeArena(sc.lens[0] + sc.lens[1] + sc.lens[2] + sc.lens[3])
+	rest := sc.buf
+	for i, p := range []*[]float32{&sc.v, &sc.mm, &sc.in, &sc.out} {
+		*p, rest = rest[:sc.lens[i]:sc.lens[i]], rest[sc.lens[i]:]
+	}
+}
+
+// release hands the arena buffer back.
+func (sc *winoScratch) release() {
+	putArena(sc.buf)
+	sc.buf, sc.v, sc.mm, sc.in, sc.out = nil, nil, nil, nil, nil
+	clear(sc.bsrc)
+}
+
+// The scratch memory of every Winograd kernel comes from one arena of buffers,
+// taken for a call and handed back. Layers run one after another, so at batch 1 a
+// layer finds its scratch warm in cache from the layer before (each kernel's own
+// buffers started cold: 2–3 ms of VGG-16's convolutions on one thread), and the
+// process holds buffers for its concurrent calls, not for every layer. Plans
+// running at the same time take different buffers.
+var winoArena struct {
+	mu   sync.Mutex
+	free [][]float32
+}
+
+// takeArena returns a buffer of at least n floats, 64-byte aligned: the largest
+// free one, or a new one when that is too small (the small one is dropped, so
+// the buffers grow to the largest layer's needs and then stop allocating).
+func takeArena(n int) []float32 {
+	a := &winoArena
+	a.mu.Lock()
+	var b []float32
+	if l := len(a.free); l > 0 {
+		i := 0
+		for j := range a.free {
+			if len(a.free[j]) > len(a.free[i]) {
+				i = j
+			}
+		}
+		b = a.free[i]
+		a.free[i] = a.free[l-1]
+		a.free[l-1] = nil
+		a.free = a.free[:l-1]
+	}
+	a.mu.Unlock()
+	if len(b) < n {
+		b = tensor.Aligned(n)
+	}
+	return b
+}
+
+// putArena hands a buffer from takeArena back.
+func putArena(b []float32) {
+	a := &winoArena
+	a.mu.Lock()
+	a.free = append(a.free, b)
+	a.mu.Unlock()
 }
 
 // block runs the three stages on one block of tiles.

@@ -98,6 +98,8 @@ func BenchmarkWinogradStages(b *testing.B) {
 				k.setWeights(d.w, d.b)
 				st := k.state(l.n)
 				sc := k.newScratch(st, false)
+				sc.take()
+				defer sc.release()
 				k.call = winoCall{y: d.y, x: d.x}
 				for _, stage := range []string{"in", "out"} {
 					b.Run(stage, func(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/govgg/govgg/asm"
@@ -213,6 +214,46 @@ func TestWinogradSmallMaps(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWinogradConcurrent runs two kernels of different sizes at the same time
+// from different goroutines, as two Plans may: they share the scratch arena, so
+// each call must hold its own buffers (run with -race).
+func TestWinogradConcurrent(t *testing.T) {
+	cases := []winoCase{{16, 24, 12, 12, 1, 3}, {40, 8, 30, 20, 1, 1}}
+	var wg sync.WaitGroup
+	errs := make([]error, len(cases))
+	for i, c := range cases {
+		g := winoGeom(c)
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		x := winoRand(rng, c.n*c.c*c.h*c.w, 1)
+		w := winoRand(rng, c.k*c.c*9, 0.3)
+		b := winoRand(rng, c.k, 0.1)
+		want := ReferenceForward(g, c.n, ToFloat64(x), ToFloat64(w), ToFloat64(b))
+		kern, err := winogradKernels[WinogradF43](g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kern.setWeights(w, b)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			y := make([]float32, len(want))
+			for r := 0; r < 20 && errs[i] == nil; r++ {
+				clear(y)
+				kern.forward(y, x, c.n, false)
+				if e := Compare(y, want); !e.Within(winoTol[WinogradF43][0], winoTol[WinogradF43][1]) {
+					errs[i] = fmt.Errorf("%v run %d: %v", c, r, e)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
 
