@@ -17,6 +17,42 @@ DATA wfIota<>+24(SB)/4, $6
 DATA wfIota<>+28(SB)/4, $7
 GLOBL wfIota<>(SB), RODATA|NOPTR, $32
 
+// wfEven<>: the int32 numbers 0, 2, …, 30 then 1, 3, …, 31: the even and odd
+// floats of two vectors.
+DATA wfEven<>+0(SB)/4, $0
+DATA wfEven<>+4(SB)/4, $2
+DATA wfEven<>+8(SB)/4, $4
+DATA wfEven<>+12(SB)/4, $6
+DATA wfEven<>+16(SB)/4, $8
+DATA wfEven<>+20(SB)/4, $10
+DATA wfEven<>+24(SB)/4, $12
+DATA wfEven<>+28(SB)/4, $14
+DATA wfEven<>+32(SB)/4, $16
+DATA wfEven<>+36(SB)/4, $18
+DATA wfEven<>+40(SB)/4, $20
+DATA wfEven<>+44(SB)/4, $22
+DATA wfEven<>+48(SB)/4, $24
+DATA wfEven<>+52(SB)/4, $26
+DATA wfEven<>+56(SB)/4, $28
+DATA wfEven<>+60(SB)/4, $30
+DATA wfEven<>+64(SB)/4, $1
+DATA wfEven<>+68(SB)/4, $3
+DATA wfEven<>+72(SB)/4, $5
+DATA wfEven<>+76(SB)/4, $7
+DATA wfEven<>+80(SB)/4, $9
+DATA wfEven<>+84(SB)/4, $11
+DATA wfEven<>+88(SB)/4, $13
+DATA wfEven<>+92(SB)/4, $15
+DATA wfEven<>+96(SB)/4, $17
+DATA wfEven<>+100(SB)/4, $19
+DATA wfEven<>+104(SB)/4, $21
+DATA wfEven<>+108(SB)/4, $23
+DATA wfEven<>+112(SB)/4, $25
+DATA wfEven<>+116(SB)/4, $27
+DATA wfEven<>+120(SB)/4, $29
+DATA wfEven<>+124(SB)/4, $31
+GLOBL wfEven<>(SB), RODATA|NOPTR, $128
+
 // wfMask<>: 8 lanes of ones then 8 of zeros; 8 floats read at offset 8-r give
 // a mask of the first r lanes.
 DATA wfMask<>+0(SB)/8, $-1
@@ -32,7 +68,10 @@ GLOBL wfMask<>(SB), RODATA|NOPTR, $64
 // func winogradFilterAVX512(dst *float32, dstride int, gm *float32, alpha int, w *float32, idx *int32, wgroup, count int, lanes, last uint64, nt bool)
 //
 // A group is 4 positions of a 12-row sliver: 48 floats of each U[ξ], three full
-// vectors. Per vector: gather its 16 filters' 9 taps (Z0–Z8, r·3+j) at w + idx;
+// vectors. Per vector: gather its 16 filters' 9 taps (Z0–Z8, r·3+j) at w + idx,
+// taps 0–7 in pairs (8 qwords for lanes 0–7 in Z14, 8–15 in Z15, split into even
+// and odd floats by VPERMT2PS: a gather costs about one load per element, so
+// half as many) and tap 8 alone, never reading past a filter;
 // per row a of G, H = G[a]·g (Z10–Z12, one per column j); per row b, U[a][b] =
 // H·G[b]ᵀ (Z13), stored under the vector's 16 bits of the lane mask (K1), or
 // with a non-temporal store when nt (whole groups and lanes only). G's entries
@@ -52,6 +91,8 @@ TEXT ·winogradFilterAVX512(SB), NOSPLIT, $0-81
 	MOVQ  count+56(FP), BX
 	TESTQ BX, BX
 	JLE   wf512_done
+	VMOVDQU32 wfEven<>+0(SB), Z24
+	VMOVDQU32 wfEven<>+64(SB), Z25
 	CMPQ  R11, R10
 	JEQ   wf512_done
 
@@ -65,35 +106,53 @@ wf512_mask:
 	MOVQ $3, R14
 
 wf512_vec:
-	KMOVW     CX, K1
-	VMOVDQU32 (R9), Z20              // this vector's tap offsets
-	VPXORD    Z0, Z0, Z0
-	KMOVW     K1, K2
-	VGATHERDPS (SI)(Z20*4), K2, Z0
-	VPXORD    Z1, Z1, Z1
-	KMOVW     K1, K2
-	VGATHERDPS 4(SI)(Z20*4), K2, Z1
-	VPXORD    Z2, Z2, Z2
-	KMOVW     K1, K2
-	VGATHERDPS 8(SI)(Z20*4), K2, Z2
-	VPXORD    Z3, Z3, Z3
-	KMOVW     K1, K2
-	VGATHERDPS 12(SI)(Z20*4), K2, Z3
-	VPXORD    Z4, Z4, Z4
-	KMOVW     K1, K2
-	VGATHERDPS 16(SI)(Z20*4), K2, Z4
-	VPXORD    Z5, Z5, Z5
-	KMOVW     K1, K2
-	VGATHERDPS 20(SI)(Z20*4), K2, Z5
-	VPXORD    Z6, Z6, Z6
-	KMOVW     K1, K2
-	VGATHERDPS 24(SI)(Z20*4), K2, Z6
-	VPXORD    Z7, Z7, Z7
-	KMOVW     K1, K2
-	VGATHERDPS 28(SI)(Z20*4), K2, Z7
-	VPXORD    Z8, Z8, Z8
-	KMOVW     K1, K2
-	VGATHERDPS 32(SI)(Z20*4), K2, Z8
+	KMOVW         CX, K1
+	KSHIFTRW      $8, K1, K3         // lanes 8–15
+	VMOVDQU32     (R9), Z20          // this vector's tap offsets
+	VEXTRACTI64X4 $1, Z20, Y21
+	VPXORQ        Z14, Z14, Z14
+	KMOVW         K1, K2
+	VPGATHERDQ    0(SI)(Y20*4), K2, Z14
+	VPXORQ        Z15, Z15, Z15
+	KMOVW         K3, K2
+	VPGATHERDQ    0(SI)(Y21*4), K2, Z15
+	VMOVAPS       Z14, Z1
+	VPERMT2PS     Z15, Z24, Z14
+	VPERMT2PS     Z15, Z25, Z1
+	VMOVAPS       Z14, Z0
+	VPXORQ        Z14, Z14, Z14
+	KMOVW         K1, K2
+	VPGATHERDQ    8(SI)(Y20*4), K2, Z14
+	VPXORQ        Z15, Z15, Z15
+	KMOVW         K3, K2
+	VPGATHERDQ    8(SI)(Y21*4), K2, Z15
+	VMOVAPS       Z14, Z3
+	VPERMT2PS     Z15, Z24, Z14
+	VPERMT2PS     Z15, Z25, Z3
+	VMOVAPS       Z14, Z2
+	VPXORQ        Z14, Z14, Z14
+	KMOVW         K1, K2
+	VPGATHERDQ    16(SI)(Y20*4), K2, Z14
+	VPXORQ        Z15, Z15, Z15
+	KMOVW         K3, K2
+	VPGATHERDQ    16(SI)(Y21*4), K2, Z15
+	VMOVAPS       Z14, Z5
+	VPERMT2PS     Z15, Z24, Z14
+	VPERMT2PS     Z15, Z25, Z5
+	VMOVAPS       Z14, Z4
+	VPXORQ        Z14, Z14, Z14
+	KMOVW         K1, K2
+	VPGATHERDQ    24(SI)(Y20*4), K2, Z14
+	VPXORQ        Z15, Z15, Z15
+	KMOVW         K3, K2
+	VPGATHERDQ    24(SI)(Y21*4), K2, Z15
+	VMOVAPS       Z14, Z7
+	VPERMT2PS     Z15, Z24, Z14
+	VPERMT2PS     Z15, Z25, Z7
+	VMOVAPS       Z14, Z6
+	VPXORD        Z8, Z8, Z8
+	KMOVW         K1, K2
+	VGATHERDPS    32(SI)(Z20*4), K2, Z8
 	MOVQ      R10, DX                // G[a]
 	MOVQ      DI, R13                // U[a·α+b] at this vector
 	CMPB      nt+80(FP), $0
