@@ -23,6 +23,7 @@ var im2colThreadCases = []struct {
 	{"image-blocks", geom(3, 64, 67, 71, 3, 3, 1, 1, 1, 1, 1, 1), 1},
 	{"image-blocks/n=2", geom(3, 64, 67, 71, 3, 3, 1, 1, 1, 1, 1, 1), 2},
 	{"image-blocks/s2", geom(3, 64, 133, 141, 5, 3, 2, 2, 2, 1, 1, 1), 1},
+	{"image-blocks/p0", geom(3, 64, 69, 71, 3, 3, 1, 1, 0, 0, 1, 1), 1}, // x read in place
 	// K=8: 4608-column chunks over 40 folded 21×19 maps (4 chunks).
 	{"folded", geom(3, 8, 21, 19, 3, 3, 1, 1, 1, 1, 1, 1), 40},
 	// C·R·S = 360: each 4032-column GEMM is ~190 MFLOP, split by asm's driver.
