@@ -97,7 +97,8 @@ type costModel struct {
 // conv1_2 … conv5_1, F(2,3), F(4,3) and im2col, estimates within ~10 % but for a
 // few F(4,3) layers at batch 1, 20–30 % off either way). The transforms took
 // ~0.55 ns an element on both; one core streamed 17 GB/s of weights from DRAM (2 MiB
-// pages, prefetched), two about 1.6× that.
+// pages, prefetched), two about 1.6× that. AVX2's figures are CPU times on a loaded
+// machine, and its scaling to 2 threads is AVX-512's, not measured on AVX2.
 func costModelFor(isa asm.ISA) (costModel, bool) {
 	var m costModel
 	switch isa {
