@@ -19,9 +19,11 @@ import (
 // The layer is cut into blocks of consecutive tiles (sized by blockTiles); a worker
 // takes a block at a time and runs, without leaving it:
 //
-//  1. per input channel, copy the block's rows into a zero-padded region and run the
-//     input transform (asm.WinogradInput), which gathers 16 tiles a vector and writes
-//     V straight in the GEMM's packed-B panel layout (slivers of asm.NR() tiles);
+//  1. per input channel, copy the block's rows into a zero-padded region (after the
+//     first channel only the pixels: the zeros stay, and whole images go plane by
+//     plane) and run the input transform (asm.WinogradInput), which gathers 16 tiles
+//     a vector and writes V straight in the GEMM's packed-B panel layout (slivers of
+//     asm.NR() tiles);
 //  2. the α² GEMMs on the pre-packed U[ξ] (asm.PackedA), whose B "packing" is then a
 //     contiguous copy;
 //  3. per output channel, the output transform (asm.WinogradOutput) with bias and
@@ -34,6 +36,8 @@ import (
 // output into a trash area of the output region, so no lane needs masking.
 //
 // Nothing of V or M is materialized for the whole layer, and x and y stay NCHW.
+// The regions, V and M of a worker are cut from a buffer of an arena that every
+// Winograd kernel shares (takeArena), so consecutive layers reuse warm memory.
 //
 // Workers take whole blocks. When the layer is a single block (few tiles: conv4_x
 // and conv5_x at batch 1) and several threads are allowed, the block's stages are
