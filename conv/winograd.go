@@ -20,8 +20,8 @@ import (
 // takes a block at a time and runs, without leaving it:
 //
 //  1. per input channel, copy the block's rows into a zero-padded region (after the
-//     first channel only the pixels: the zeros stay, and whole images go plane by
-//     plane) and run the input transform (asm.WinogradInput), which gathers 16 tiles
+//     first channel only the pixels: the zeros stay, and the rows go as rectangles,
+//     a whole image at a time) and run the input transform (asm.WinogradInput), which gathers 16 tiles
 //     a vector and writes V straight in the GEMM's packed-B panel layout (slivers of
 //     asm.NR() tiles);
 //  2. the α² GEMMs on the pre-packed U[ξ] (asm.PackedA), whose B "packing" is then a
@@ -127,16 +127,14 @@ type winoBlock struct {
 	// the copying.
 	in, out []winoRow
 	// Once a reused region holds its zeros, a channel needs only its pixels: the
-	// rows of the images the block covers in part (part) and the whole images
-	// (whole), each copied plane by plane.
-	part  []winoRow
-	whole []winoImages
+	// in rows' pixels merged into rectangles (a whole image is one).
+	rects []winoRect
 }
 
-// winoImages is a run of n whole images from img, whose pixel (y, x) goes to input
-// region offset reg + i·step + y·wp + x for the run's i-th image.
-type winoImages struct {
-	img, n, reg, step int
+// winoRect is a rectangle of h rows of w pixels from offset pix of image img's
+// plane (rows W apart) to input region offset reg (rows wp apart).
+type winoRect struct {
+	img, reg, pix, w, h int
 }
 
 // winoRow is one row copy of a block: n floats between region offset reg and
@@ -348,16 +346,18 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 		out += rows * m * k.wo
 		nin := len(b.in)
 		b.in = k.inputRows(b.in, s)
-		if a == 0 && e == perImg {
-			reg := s.in + g.PadH*k.wp + g.PadW
-			step := (rows*m + 2) * k.wp
-			if l := len(b.whole) - 1; l >= 0 && b.whole[l].img+b.whole[l].n == img && b.whole[l].reg+b.whole[l].n*step == reg {
-				b.whole[l].n++
-			} else {
-				b.whole = append(b.whole, winoImages{img: img, n: 1, reg: reg, step: step})
+		for _, r := range b.in[nin:] {
+			if r.n == 0 {
+				continue
 			}
-		} else {
-			b.part = append(b.part, b.in[nin:]...)
+			reg := int(r.reg + r.z0)
+			if l := len(b.rects) - 1; l >= 0 {
+				if p := &b.rects[l]; p.img == img && p.w == int(r.n) && p.pix+p.h*g.W == int(r.pix) && p.reg+p.h*k.wp == reg {
+					p.h++
+					continue
+				}
+			}
+			b.rects = append(b.rects, winoRect{img: img, reg: reg, pix: int(r.pix), w: int(r.n), h: 1})
 		}
 		b.out = k.outputRows(b.out, s)
 		t = img*perImg + e
@@ -475,13 +475,8 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 		} else {
 			// The zeros are where they were for the previous channel when one
 			// region serves channel after channel.
-			for _, r := range b.part {
-				copyShort(in[r.reg+r.z0:][:r.n], x[(int(r.img)*g.C+c)*plane+int(r.pix):][:r.n])
-			}
-			for _, r := range b.whole {
-				for i := range r.n {
-					copyPlane(in[r.reg+i*r.step:], k.wp, x[((r.img+i)*g.C+c)*plane:], g.H, g.W)
-				}
+			for _, r := range b.rects {
+				copyRect(in[r.reg:], k.wp, x[(r.img*g.C+c)*plane+r.pix:], g.W, r.h, r.w)
 			}
 		}
 		if w == asm.WinogradGroup {
@@ -610,32 +605,32 @@ func copyShort(dst, src []float32) {
 	}
 }
 
-// copyPlane copies the rows of width w of src into dst, whose rows are ld apart:
-// a whole small image into its input region, with fixed-size moves for the
-// widths of CIFAR-style maps.
-func copyPlane(dst []float32, ld int, src []float32, h, w int) {
+// copyRect copies h rows of w floats, sld apart in src, to rows ld apart in dst:
+// part of an image or a whole one into its input region, with fixed-size moves
+// for the widths of CIFAR-style maps.
+func copyRect(dst []float32, ld int, src []float32, sld, h, w int) {
 	if h == 0 {
 		return
 	}
-	src, dst = src[:h*w], dst[:(h-1)*ld+w]
+	src, dst = src[:(h-1)*sld+w], dst[:(h-1)*ld+w]
 	switch w {
 	case 2:
 		for y := range h {
-			*(*[2]float32)(dst[y*ld:]) = [2]float32(src[y*2:])
+			*(*[2]float32)(dst[y*ld:]) = [2]float32(src[y*sld:])
 		}
 	case 4:
 		for y := range h {
-			*(*[4]float32)(dst[y*ld:]) = [4]float32(src[y*4:])
+			*(*[4]float32)(dst[y*ld:]) = [4]float32(src[y*sld:])
 		}
 	case 8:
 		for y := range h {
-			d, s := dst[y*ld:], src[y*8:]
+			d, s := dst[y*ld:], src[y*sld:]
 			*(*[4]float32)(d) = [4]float32(s)
 			*(*[4]float32)(d[4:]) = [4]float32(s[4:])
 		}
 	default:
 		for y := range h {
-			copyShort(dst[y*ld:][:w], src[y*w:][:w])
+			copyShort(dst[y*ld:][:w], src[y*sld:][:w])
 		}
 	}
 }
