@@ -36,7 +36,9 @@ func WithAutotune(on bool) Option { return func(c *config) { c.autotune = on } }
 // Plan is a convolution of a fixed geometry with its weights prepared for the chosen
 // algorithm. After the first call with a given batch size, SetWeights, Forward,
 // BackwardData and BackwardFilter allocate nothing (their scratch lives in the plan,
-// and new weights are prepared in place). A Plan is not safe for concurrent use.
+// or for Winograd in a pool every plan shares, which stops growing once it holds the
+// largest layer's buffers for each thread; new weights are prepared in place). A Plan
+// is not safe for concurrent use; different Plans may run concurrently.
 type Plan struct {
 	g   Geometry
 	cfg config
