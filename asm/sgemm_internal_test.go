@@ -18,55 +18,7 @@ func eachGeom(t *testing.T, f func(t *testing.T, g *gemmGeom)) {
 // tile size mr×nr, with B at a stride wider than NR and C guarded.
 func TestMicroKernel(t *testing.T) {
 	eachGeom(t, func(t *testing.T, g *gemmGeom) {
-		rng := rand.New(rand.NewPCG(1, 1))
-		for _, kc := range []int{1, 2, 3, 4, 5, 8, 17, 64} {
-			for mr := 1; mr <= g.mr; mr++ {
-				for nr := 1; nr <= g.nr; nr++ {
-					for _, beta := range []float32{0, 0.5} {
-						ldb, ldc := g.nr+3, nr+2
-						a := make([]float32, g.mr*kc)
-						b := make([]float32, (kc-1)*ldb+g.nr)
-						for i := range a {
-							a[i] = rng.Float32() - 0.5
-						}
-						for i := range b {
-							b[i] = rng.Float32() - 0.5
-						}
-						c := make([]float32, mr*ldc+4)
-						for i := range c {
-							c[i] = float32(math.NaN())
-							if beta != 0 && i%ldc < nr && i/ldc < mr {
-								c[i] = rng.Float32()
-							}
-						}
-						c0 := append([]float32(nil), c...)
-						g.kernel(kc, &a[0], &b[0], ldb, &c[0], ldc, 1.5, beta, mr, nr)
-						for i := range c {
-							r, j := i/ldc, i%ldc
-							if r >= mr || j >= nr {
-								if !math.IsNaN(float64(c[i])) {
-									t.Fatalf("kc=%d mr=%d nr=%d: wrote c[%d] outside the tile", kc, mr, nr, i)
-								}
-								continue
-							}
-							var s, abs float64
-							for p := 0; p < kc; p++ {
-								x := float64(a[p*g.mr+r]) * float64(b[p*ldb+j])
-								s += x
-								abs += math.Abs(x)
-							}
-							want := 1.5 * s
-							if beta != 0 {
-								want += float64(beta) * float64(c0[i])
-							}
-							if d := math.Abs(float64(c[i]) - want); !(d <= 1e-6*float64(kc+2)*(abs+1)) {
-								t.Fatalf("kc=%d mr=%d nr=%d β=%v: c[%d,%d] = %v, want %v", kc, mr, nr, beta, r, j, c[i], want)
-							}
-						}
-					}
-				}
-			}
-		}
+		checkTileKernel(t, g, g.kernel, g.nr, []int{1, 2, 3, 4, 5, 8, 17, 64}, 1)
 	})
 }
 
@@ -78,56 +30,64 @@ func TestColsKernel(t *testing.T) {
 		if g.cols == nil {
 			t.Skip("no column kernel on this path")
 		}
-		rng := rand.New(rand.NewPCG(5, 5))
-		for _, kc := range []int{1, 2, 3, 4, 5, 8, 17, 64, 301} {
-			for mr := 1; mr <= g.mr; mr++ {
-				for nr := 1; nr <= g.colsMax; nr++ {
-					for _, beta := range []float32{0, 0.5} {
-						ldb, ldc := g.nr+3, nr+2
-						a := make([]float32, g.mr*kc)
-						b := make([]float32, (kc-1)*ldb+g.nr)
-						for i := range a {
-							a[i] = rng.Float32() - 0.5
+		checkTileKernel(t, g, g.cols, g.colsMax, []int{1, 2, 3, 4, 5, 8, 17, 64, 301}, 5)
+	})
+}
+
+// checkTileKernel runs kernel on every mr×nr tile (nr ≤ maxNR) for each depth in
+// kcs and β ∈ {0, 0.5}, against a float64 loop, with C's elements outside the
+// tile set to NaN and required to stay so.
+func checkTileKernel(t *testing.T, g *gemmGeom, kernel microKernel, maxNR int, kcs []int, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for _, kc := range kcs {
+		for mr := 1; mr <= g.mr; mr++ {
+			for nr := 1; nr <= maxNR; nr++ {
+				for _, beta := range []float32{0, 0.5} {
+					ldb, ldc := g.nr+3, nr+2
+					a := make([]float32, g.mr*kc)
+					b := make([]float32, (kc-1)*ldb+g.nr)
+					for i := range a {
+						a[i] = rng.Float32() - 0.5
+					}
+					for i := range b {
+						b[i] = rng.Float32() - 0.5
+					}
+					c := make([]float32, mr*ldc+4)
+					for i := range c {
+						c[i] = float32(math.NaN())
+						if beta != 0 && i%ldc < nr && i/ldc < mr {
+							c[i] = rng.Float32()
 						}
-						for i := range b {
-							b[i] = rng.Float32() - 0.5
+					}
+					c0 := append([]float32(nil), c...)
+					kernel(kc, &a[0], &b[0], ldb, &c[0], ldc, 1.5, beta, mr, nr)
+					for i := range c {
+						r, j := i/ldc, i%ldc
+						if r >= mr || j >= nr {
+							if !math.IsNaN(float64(c[i])) {
+								t.Fatalf("kc=%d mr=%d nr=%d: wrote c[%d] outside the tile", kc, mr, nr, i)
+							}
+							continue
 						}
-						c := make([]float32, mr*ldc+4)
-						for i := range c {
-							c[i] = float32(math.NaN())
-							if beta != 0 && i%ldc < nr && i/ldc < mr {
-								c[i] = rng.Float32()
-							}
+						var s, abs float64
+						for p := 0; p < kc; p++ {
+							x := float64(a[p*g.mr+r]) * float64(b[p*ldb+j])
+							s += x
+							abs += math.Abs(x)
 						}
-						c0 := append([]float32(nil), c...)
-						g.cols(kc, &a[0], &b[0], ldb, &c[0], ldc, 1.5, beta, mr, nr)
-						for i := range c {
-							r, j := i/ldc, i%ldc
-							if r >= mr || j >= nr {
-								if !math.IsNaN(float64(c[i])) {
-									t.Fatalf("kc=%d mr=%d nr=%d: wrote c[%d] outside the tile", kc, mr, nr, i)
-								}
-								continue
-							}
-							var s, abs float64
-							for p := 0; p < kc; p++ {
-								x := float64(a[p*g.mr+r]) * float64(b[p*ldb+j])
-								s += x
-								abs += math.Abs(x)
-							}
-							want := 1.5 * s
-							if beta != 0 {
-								want += float64(beta) * float64(c0[i])
-							}
-							if d := math.Abs(float64(c[i]) - want); !(d <= 1e-6*float64(kc+2)*(abs+1)) {
-								t.Fatalf("kc=%d mr=%d nr=%d β=%v: c[%d,%d] = %v, want %v", kc, mr, nr, beta, r, j, c[i], want)
-							}
+						want := 1.5 * s
+						if beta != 0 {
+							want += float64(beta) * float64(c0[i])
+						}
+						if d := math.Abs(float64(c[i]) - want); !(d <= 1e-6*float64(kc+2)*(abs+1)) {
+							t.Fatalf("kc=%d mr=%d nr=%d β=%v: c[%d,%d] = %v, want %v", kc, mr, nr, beta, r, j, c[i], want)
 						}
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // TestPackKernels compares each path's packing kernels with the Go twins for every
