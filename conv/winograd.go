@@ -156,8 +156,9 @@ type winoSeg struct {
 type winoScratch struct {
 	st      *winoState
 	in, out []float32 // input and output regions
-	// Distance between channels' regions: 0 when one region is reused channel
-	// after channel, st.inLen and st.outLen when each channel has its own.
+	// Distance between the regions of consecutive chunks of splitGrain channels:
+	// 0 when one region serves every channel (a worker's own block), st.inLen and
+	// st.outLen when the workers of the single-block split share the scratch.
 	inStride, outStride int
 	v, mm               []float32 // V (α² slots of slotStride(pad·C)) and M (of slotStride(K·pad))
 	bsrc                []winoB   // per ξ, the GEMM's view of V[ξ]
@@ -253,18 +254,25 @@ func (k *winograd) forward(y, x []float32, n int, relu bool) {
 		if k.split == nil || k.split.st != st {
 			k.split = k.newScratch(st, true)
 		}
-		// Chunks of 32 channels are ~50–100 µs of transforms and copies; one GEMM
-		// (K×C×tiles) is more than that.
+		// One GEMM (K×C×tiles) is more than a hand-off's worth.
 		k.split.take()
-		asm.ParallelFor(k.g.C, 32, k.splitIn)
+		asm.ParallelFor(k.g.C, splitGrain, k.splitIn)
 		asm.ParallelFor(k.alpha*k.alpha, 1, k.splitGemm)
-		asm.ParallelFor(k.g.K, 32, k.splitOut)
+		asm.ParallelFor(k.g.K, splitGrain, k.splitOut)
 		k.split.release()
 	} else {
 		asm.ParallelFor(len(st.blocks), 1, k.runFn)
 	}
 	k.call = winoCall{}
 }
+
+// splitGrain is the channels of the single-block split's smallest chunk: 32 are
+// ~50–100 µs of transforms and copies. asm.ParallelFor's chunks are disjoint and
+// all but the last hold at least splitGrain channels, so no two start within
+// splitGrain of each other and chunk [c0, c1) can own the regions of index
+// c0/splitGrain: a worker reuses one input and one output region, warm in L1 and
+// with its zeros in place, for all its channels, as a block's worker does.
+const splitGrain = 32
 
 // run processes blocks [lo, hi) on one worker's scratch.
 func (k *winograd) run(lo, hi int) {
@@ -371,15 +379,16 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 	return b
 }
 
-// newScratch sizes a worker's buffers; perChannel gives every channel its own
-// input and output region, so that channels can be processed concurrently.
-func (k *winograd) newScratch(st *winoState, perChannel bool) *winoScratch {
+// newScratch sizes a worker's buffers; perChunk gives every chunk of splitGrain
+// channels its own input and output region, so that chunks can be processed
+// concurrently.
+func (k *winograd) newScratch(st *winoState, perChunk bool) *winoScratch {
 	g := k.g
 	a2 := k.alpha * k.alpha
 	sc := &winoScratch{st: st, bsrc: make([]winoB, a2)}
 	nin, nout := 1, 1
-	if perChannel {
-		nin, nout = g.C, g.K
+	if perChunk {
+		nin, nout = (g.C+splitGrain-1)/splitGrain, (g.K+splitGrain-1)/splitGrain
 		sc.inStride, sc.outStride = st.inLen, st.outLen
 	}
 	line := func(n int) int { return (n + 15) / 16 * 16 }
@@ -464,8 +473,8 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 	groups := b.pad / asm.WinogradGroup
 	plane := g.H * g.W
 	for c := c0; c < c1; c++ {
-		in := sc.in[c*sc.inStride:][:sc.st.inLen]
-		if c == c0 || sc.inStride != 0 {
+		in := sc.in[c0/splitGrain*sc.inStride:][:sc.st.inLen]
+		if c == c0 {
 			for _, r := range b.in {
 				row := in[r.reg : r.reg+r.z0+r.n+r.z1]
 				clearShort(row[:r.z0])
@@ -510,7 +519,7 @@ func (k *winograd) outputStage(b *winoBlock, sc *winoScratch, k0, k1 int) {
 	groups := (b.nt + asm.WinogradGroup - 1) / asm.WinogradGroup
 	oplane := k.oh * k.ow
 	for ko := k0; ko < k1; ko++ {
-		out := sc.out[ko*sc.outStride:][:sc.st.outLen]
+		out := sc.out[k0/splitGrain*sc.outStride:][:sc.st.outLen]
 		asm.WinogradOutput(k.m, out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, groups, k.bias[ko], k.call.relu)
 		for _, r := range b.out {
 			copyShort(y[(int(r.img)*g.K+ko)*oplane+int(r.pix):][:r.n], out[r.reg:r.reg+r.n])
