@@ -133,9 +133,11 @@ func (l *Conv2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	if be := l.backend(); l.op == nil || g != l.geom || be != l.opBackend || l.planReLU != l.fuseReLU {
-		opts := l.opts
+		// The plan may keep the weights it is given: they change only before the
+		// next SetWeights (see stale).
+		opts := append(l.opts[:len(l.opts):len(l.opts)], conv.WithSharedWeights(true))
 		if l.fuseReLU {
-			opts = append(opts[:len(opts):len(opts)], conv.WithReLU(true))
+			opts = append(opts, conv.WithReLU(true))
 		}
 		op, err := l.conv().NewConv(g, opts...)
 		if err != nil {
