@@ -9,6 +9,13 @@ import "github.com/govgg/govgg/asm"
 // layers. Otherwise (and for implicit GEMM on maps of at most generalMaxPixels)
 // dX = col2im(Wᵀ·dY), computed a block of columns at a time so that the col buffer
 // stays about 1 MiB.
+//
+// A mask (BackwardDataMasked: the gradient of the ReLU whose output is x) is
+// applied where dX is written: by the transposed convolution's kernel as it stores
+// its output (Winograd's output copy, implicit GEMM's epilogue while a block is in
+// cache), and on the general path, whose col2im adds to pixels until their image's
+// last column is done, to each run of finished images right after the GEMM block
+// that finished them.
 type backwardData struct {
 	g          Geometry
 	transposed bool
@@ -28,7 +35,26 @@ type backwardData struct {
 	taps  []tap        // of the forward geometry, for col2im
 	col   []float32    // C·R·S × chunk
 	chunk int
+
+	// the general path's mask pass: dX, the mask and the first image of the
+	// pass while it runs
+	dx, mask []float32
+	maskFrom int
+	maskFn   func(lo, hi int)
 }
+
+// maskedForward is implemented by the kernels that serve the transposed
+// convolution: forwardMasked is forward without bias or ReLU whose output is
+// masked as it is stored, y = conv(x) where mask > 0 or is NaN, else 0, exactly as
+// asm.ReLUBackward(y, y, mask) after forward would leave it.
+type maskedForward interface {
+	forwardMasked(y, x, mask []float32, n int)
+}
+
+var (
+	_ maskedForward = (*winograd)(nil)
+	_ maskedForward = (*im2colKernel)(nil)
+)
 
 // minTransposedC is the fewest input channels for which backward data runs as a
 // transposed convolution.
@@ -57,6 +83,7 @@ func (b *backwardData) initGeneral() {
 	b.src = newIm2colSource(Geometry{C: g.K, H: g.OutH(), W: g.OutW(), K: g.K, R: 1, S: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1}, 0)
 	b.taps = makeTaps(g)
 	b.chunk = chunkCols(g.C*g.R*g.S, 1<<18)
+	b.maskFn = b.maskImages
 }
 
 // generalMaxPixels is the largest output map (pixels per image) on which implicit
@@ -81,7 +108,8 @@ func (b *backwardData) weightBytes() int {
 	return s
 }
 
-func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
+// run computes dX into dx from dy, masked by mask unless it is nil.
+func (b *backwardData) run(dx, dy, mask []float32, n int, w []float32, cfg config) {
 	if b.transposed {
 		if b.kern == nil {
 			b.newTransposed(w, n, cfg) // may choose the general path
@@ -91,7 +119,11 @@ func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
 		}
 	}
 	if b.transposed {
-		b.kern.forward(dx, dy, n, false)
+		if mask != nil {
+			b.kern.(maskedForward).forwardMasked(dx, dy, mask, n)
+		} else {
+			b.kern.forward(dx, dy, n, false)
+		}
 		return
 	}
 	g := b.g
@@ -105,15 +137,28 @@ func (b *backwardData) run(dx, dy []float32, n int, w []float32, cfg config) {
 	}
 	clear(dx)
 	b.src.xp = dy // a 1×1 geometry without padding reads dY in place
-	defer func() { b.src.xp = nil }()
-	total := n * g.OutH() * g.OutW()
+	b.dx, b.mask = dx, mask
+	defer func() { b.src.xp, b.dx, b.mask = nil, nil, nil }()
+	pq := g.OutH() * g.OutW()
+	total, done := n*pq, 0 // done: images masked so far
 	for c0 := 0; c0 < total; c0 += b.chunk {
 		nc := min(b.chunk, total-c0)
 		b.src.col0 = c0
 		b.wt.Gemm(nc, 1, &b.src, 0, b.col, nc)
 		b.col2im(dx, b.col[:crs*nc], c0, nc)
+		// Images whose last column this block held are final: mask them while
+		// they are still in cache.
+		if full := (c0 + nc) / pq; mask != nil && full > done {
+			b.maskFrom = done
+			asm.ParallelFor(full-done, max(1, maskGrain/(g.C*g.H*g.W)), b.maskFn)
+			done = full
+		}
 	}
 }
+
+// maskGrain is the fewest floats of dX worth handing a mask pass to another
+// thread (a memory-bound pass: about 100 µs).
+const maskGrain = 1 << 17
 
 // newTransposed builds the transposed convolution's kernel for weights w: the
 // forward algorithm when it applies to the transposed geometry, else implicit GEMM,
@@ -200,6 +245,13 @@ func (b *backwardData) rotate(lo, hi int) {
 			}
 		}
 	}
+}
+
+// maskImages masks dX's images maskFrom+lo … maskFrom+hi−1 in place.
+func (b *backwardData) maskImages(lo, hi int) {
+	chw := b.g.C * b.g.H * b.g.W
+	a, e := (b.maskFrom+lo)*chw, (b.maskFrom+hi)*chw
+	asm.ReLUBackward(b.dx[a:e], b.dx[a:e], b.mask[a:e])
 }
 
 // col2im adds each row of col (tap t, columns c0…c0+nc of the batch) into the input

@@ -307,6 +307,7 @@ type im2colKernel struct {
 // im2colCall is one forward: its operands and its list of blocks.
 type im2colCall struct {
 	y, x     []float32
+	mask     []float32 // nil, or y's ReLU-backward mask (forwardMasked)
 	xp       []float32 // the padded batch (folded mode)
 	relu     bool
 	perBlock int // columns of every block but an image's (or the batch's) last
@@ -370,9 +371,20 @@ func (k *im2colKernel) weightBytes() int {
 }
 
 func (k *im2colKernel) forward(y, x []float32, n int, relu bool) {
+	k.compute(im2colCall{y: y, x: x, relu: relu}, n)
+}
+
+// forwardMasked computes y = conv(x) + bias where mask > 0 or is NaN, else 0: the
+// epilogue masks each block while it is in cache (see maskedForward).
+func (k *im2colKernel) forwardMasked(y, x, mask []float32, n int) {
+	k.compute(im2colCall{y: y, x: x, mask: mask}, n)
+}
+
+// compute runs call, whose operands are set, on a batch of n.
+func (k *im2colKernel) compute(call im2colCall, n int) {
 	g := k.g
 	pq := g.OutH() * g.OutW()
-	k.call = im2colCall{y: y, x: x, relu: relu}
+	k.call = call
 	defer func() { k.call = im2colCall{} }() // do not pin the caller's buffers
 	c := &k.call
 	var blocks int
@@ -384,7 +396,7 @@ func (k *im2colKernel) forward(y, x []float32, n int, relu bool) {
 		if l := k.pg.bufLen(n); len(k.xpad) < l {
 			k.xpad = make([]float32, l)
 		}
-		c.xp = k.pg.load(k.xpad, x, n, 0, n*pq)
+		c.xp = k.pg.load(k.xpad, c.x, n, 0, n*pq)
 		c.total, c.perBlock = n*pq, k.chunk
 		blocks = (c.total + k.chunk - 1) / k.chunk
 	}
@@ -443,8 +455,8 @@ func (k *im2colKernel) worker() *im2colWorker {
 }
 
 // imageBlock computes block b of the per-image list straight into y: the GEMM
-// writes the block's K rows at y's row stride P·Q, then bias and ReLU run over
-// them while they are in L2.
+// writes the block's K rows at y's row stride P·Q, then bias and ReLU (or the
+// mask) run over them while they are in L2.
 func (k *im2colKernel) imageBlock(w *im2colWorker, b int) {
 	g, c := k.g, &k.call
 	pq := g.OutH() * g.OutW()
@@ -453,17 +465,22 @@ func (k *im2colKernel) imageBlock(w *im2colWorker, b int) {
 	chw := g.C * g.H * g.W
 	w.src.xp = w.src.pg.load(w.buf, c.x[img*chw:(img+1)*chw], 1, c0, nc)
 	w.src.col0 = c0
-	y := c.y[img*g.K*pq+c0:]
+	o := img*g.K*pq + c0
+	y := c.y[o:]
 	k.a.Gemm(nc, 1, &w.src, 0, y, pq)
 	w.src.xp = nil
 	for kk := 0; kk < g.K; kk++ {
-		k.epilogue(y[kk*pq:kk*pq+nc], kk)
+		row := y[kk*pq : kk*pq+nc]
+		k.epilogue(row, kk)
+		if c.mask != nil {
+			asm.ReLUBackward(row, row, c.mask[o+kk*pq:][:nc])
+		}
 	}
 }
 
 // foldedBlock computes block b of the folded batch into the worker's scratch,
-// then, row by row, applies bias and ReLU and copies the row's pieces out to
-// their images in y.
+// then, row by row, applies bias and ReLU and copies (or, with a mask, masks)
+// the row's pieces out to their images in y.
 func (k *im2colKernel) foldedBlock(w *im2colWorker, b int) {
 	g, c := k.g, &k.call
 	pq := g.OutH() * g.OutW()
@@ -479,7 +496,12 @@ func (k *im2colKernel) foldedBlock(w *im2colWorker, b int) {
 		for j := 0; j < nc; {
 			img, pix := (c0+j)/pq, (c0+j)%pq
 			l := min(nc-j, pq-pix)
-			copy(c.y[(img*g.K+kk)*pq+pix:(img*g.K+kk)*pq+pix+l], row[j:j+l])
+			o := (img*g.K+kk)*pq + pix
+			if c.mask == nil {
+				copy(c.y[o:o+l], row[j:j+l])
+			} else {
+				maskShort(c.y[o:o+l], row[j:j+l], c.mask[o:o+l])
+			}
 			j += l
 		}
 	}

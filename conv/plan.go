@@ -43,10 +43,11 @@ func WithSharedWeights(on bool) Option { return func(c *config) { c.sharedWeight
 
 // Plan is a convolution of a fixed geometry with its weights prepared for the chosen
 // algorithm. After the first call with a given batch size, SetWeights, Forward,
-// BackwardData and BackwardFilter allocate nothing (their scratch lives in the plan,
-// or for Winograd in a pool every plan shares, which stops growing once it holds the
-// largest layer's buffers for each thread; new weights are prepared in place). A Plan
-// is not safe for concurrent use; different Plans may run concurrently.
+// BackwardData, BackwardDataMasked and BackwardFilter allocate nothing (their
+// scratch lives in the plan, or for Winograd in a pool every plan shares, which
+// stops growing once it holds the largest layer's buffers for each thread; new
+// weights are prepared in place). A Plan is not safe for concurrent use; different
+// Plans may run concurrently.
 type Plan struct {
 	g   Geometry
 	cfg config
@@ -314,6 +315,24 @@ func (p *Plan) Forward(y, x []float32, n int) error {
 // BackwardData computes dx = ∂L/∂x (n×C×H×W, overwritten) from dy = ∂L/∂y
 // (n×K×OutH×OutW). With WithReLU, dy must already be masked by the ReLU.
 func (p *Plan) BackwardData(dx, dy []float32, n int) error {
+	return p.backwardData(dx, dy, nil, n)
+}
+
+// BackwardDataMasked is BackwardData followed by the backward pass of a ReLU whose
+// output is mask (n×C×H×W; in a network, this convolution's input x): dx = ∂L/∂x
+// where mask > 0 or is NaN, and 0 where mask ≤ 0 (−0 included). That is bit for
+// bit what asm.ReLUBackward(dx, dx, mask) makes of BackwardData's result, NaN and
+// ±Inf in dx included, but the mask is applied where dx is written, which saves
+// the ReLU's own pass over three activation-sized arrays.
+func (p *Plan) BackwardDataMasked(dx, dy, mask []float32, n int) error {
+	if mask == nil {
+		return fmt.Errorf("conv: BackwardDataMasked for %v: mask is nil", p.g)
+	}
+	return p.backwardData(dx, dy, mask, n)
+}
+
+// backwardData runs BackwardData, masked when mask is non-nil.
+func (p *Plan) backwardData(dx, dy, mask []float32, n int) error {
 	g := p.g
 	if err := p.checkWeights(); err != nil {
 		return err
@@ -321,10 +340,13 @@ func (p *Plan) BackwardData(dx, dy []float32, n int) error {
 	if err := p.check(n, "dy", len(dy), g.K*g.OutH()*g.OutW(), "dx", len(dx), g.C*g.H*g.W); err != nil {
 		return err
 	}
+	if mask != nil && len(mask) != len(dx) {
+		return fmt.Errorf("conv: mask for %v has %d elements, want %d (batch %d × %d, the size of dx)", g, len(mask), len(dx), n, g.C*g.H*g.W)
+	}
 	if p.bwdStale {
 		p.bwdData.stale, p.bwdStale = true, false
 	}
-	p.bwdData.run(dx, dy, n, p.w, p.cfg)
+	p.bwdData.run(dx, dy, mask, n, p.w, p.cfg)
 	return nil
 }
 

@@ -28,7 +28,8 @@ import (
 //     contiguous copy;
 //  3. per output channel, the output transform (asm.WinogradOutput) with bias and
 //     ReLU into an L1-resident output region, whose rows are then copied into y,
-//     clipping the edge tiles. (Scattering straight into y measured slower: the
+//     clipping the edge tiles (a masked copy when the kernel serves a backward-data
+//     pass that applies a ReLU's gradient: see maskedForward). (Scattering straight into y measured slower: the
 //     scattered partial-line writes miss; the copy streams whole lines.)
 //
 // A block's last vector group may be partly unused: those lanes gather the block's
@@ -103,6 +104,7 @@ type winograd struct {
 // winoCall holds a forward call's arguments for the parallel workers.
 type winoCall struct {
 	y, x []float32
+	mask []float32 // nil, or y's ReLU-backward mask (forwardMasked)
 	relu bool
 }
 
@@ -248,8 +250,19 @@ func (k *winograd) weightBytes() int {
 
 // forward computes y = conv(x) + bias (then ReLU) for a batch of n.
 func (k *winograd) forward(y, x []float32, n int, relu bool) {
+	k.compute(winoCall{y: y, x: x, relu: relu}, n)
+}
+
+// forwardMasked computes y = conv(x) + bias where mask > 0 or is NaN, else 0: the
+// output copy applies the mask (see maskedForward).
+func (k *winograd) forwardMasked(y, x, mask []float32, n int) {
+	k.compute(winoCall{y: y, x: x, mask: mask}, n)
+}
+
+// compute runs call on a batch of n.
+func (k *winograd) compute(call winoCall, n int) {
 	st := k.state(n)
-	k.call = winoCall{y: y, x: x, relu: relu}
+	k.call = call
 	if len(st.blocks) == 1 && asm.Threads() > 1 {
 		if k.split == nil || k.split.st != st {
 			k.split = k.newScratch(st, true)
@@ -511,10 +524,10 @@ func (k *winograd) gemmStage(b *winoBlock, sc *winoScratch, x0, x1 int) {
 }
 
 // outputStage runs the output transform, with bias and ReLU, of output channels
-// [k0, k1) and copies them into y.
+// [k0, k1) and copies them into y, masked when the call has a mask.
 func (k *winograd) outputStage(b *winoBlock, sc *winoScratch, k0, k1 int) {
 	g := k.g
-	y := k.call.y
+	y, mask := k.call.y, k.call.mask
 	mstride := slotStride(g.K * b.pad)
 	groups := (b.nt + asm.WinogradGroup - 1) / asm.WinogradGroup
 	oplane := k.oh * k.ow
@@ -522,7 +535,12 @@ func (k *winograd) outputStage(b *winoBlock, sc *winoScratch, k0, k1 int) {
 		out := sc.out[k0/splitGrain*sc.outStride:][:sc.st.outLen]
 		asm.WinogradOutput(k.m, out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, groups, k.bias[ko], k.call.relu)
 		for _, r := range b.out {
-			copyShort(y[(int(r.img)*g.K+ko)*oplane+int(r.pix):][:r.n], out[r.reg:r.reg+r.n])
+			o := (int(r.img)*g.K+ko)*oplane + int(r.pix)
+			if mask == nil {
+				copyShort(y[o:][:r.n], out[r.reg:r.reg+r.n])
+			} else {
+				maskShort(y[o:][:r.n], out[r.reg:r.reg+r.n], mask[o:][:r.n])
+			}
 		}
 	}
 }
@@ -610,6 +628,22 @@ func copyShort(dst, src []float32) {
 	}
 	dst = dst[:len(src)]
 	for i, v := range src {
+		dst[i] = v
+	}
+}
+
+// maskShort sets dst[i] = src[i] where mask[i] > 0 or is NaN, else 0: a masked
+// copyShort, asm.ReLUBackward's rule, with a loop for short rows.
+func maskShort(dst, src, mask []float32) {
+	if len(src) > 16 {
+		asm.ReLUBackward(dst, src, mask)
+		return
+	}
+	dst, mask = dst[:len(src)], mask[:len(src)]
+	for i, v := range src {
+		if mask[i] <= 0 {
+			v = 0
+		}
 		dst[i] = v
 	}
 }
