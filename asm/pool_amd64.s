@@ -10,7 +10,9 @@
 // and its plane index, replacing it when a candidate is greater or NaN (PyTorch's
 // rule). The last step of a row is masked. Backward does the reverse: it compares
 // the saved index with the four candidates' indices and interleaves the masked
-// gradients back into the two input rows.
+// gradients back into the two input rows. Given the pool's output y (R14 ≠ 0), it
+// first zeroes the gradients whose y is ≤ 0: the backward pass of a ReLU before
+// the pool, as reluBackward computes it.
 
 // poolEven: 0, 2, …, 30 (VPERMI2PS selectors of the even columns, and twice the
 // lane number for the indices). poolLo/poolHi interleave two vectors: a0 b0 a1 b1 ….
@@ -272,15 +274,23 @@ mp2_done:
 	VMOVAPS   Z30, Z7          \
 	VPERMI2PS Z3, Z2, Z7
 
-// func maxPool2x2BackwardAVX512(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow int)
-TEXT ·maxPool2x2BackwardAVX512(SB), NOSPLIT, $0-104
+// func maxPool2x2BackwardAVX512(dx []float32, idx []int32, dy, y []float32, base int32, w, rows, ow int)
+TEXT ·maxPool2x2BackwardAVX512(SB), NOSPLIT, $0-128
 	MOVQ      dx_base+0(FP), BX
 	MOVQ      idx_base+24(FP), DX
 	MOVQ      dy_base+48(FP), DI
-	MOVLQSX   base+72(FP), R13
-	MOVQ      w+80(FP), R10
-	MOVQ      rows+88(FP), R9
-	MOVQ      ow+96(FP), R11
+	MOVQ      y_base+72(FP), R14
+	MOVQ      y_len+80(FP), CX
+	TESTQ     CX, CX
+	JNZ       mpb512_masked
+	XORQ      R14, R14           // no mask
+
+mpb512_masked:
+	MOVLQSX   base+96(FP), R13
+	MOVQ      w+104(FP), R10
+	MOVQ      rows+112(FP), R9
+	MOVQ      ow+120(FP), R11
+	VPXORD    Z24, Z24, Z24
 	VMOVDQU32 poolEven<>(SB), Z31
 	VMOVDQU32 poolLo<>(SB), Z29
 	MOVL      $8, CX
@@ -304,6 +314,14 @@ mpb512_col:
 	JB           mpb512_tail
 	VMOVUPS      (DI), Z0
 	VMOVDQU32    (DX), Z1
+	TESTQ        R14, R14
+	JZ           mpb512_step
+	VMOVUPS      (R14), Z2
+	VCMPPS       $0x16, Z24, Z2, K2 // K2 = !(y <= 0): y > 0 or NaN
+	VMOVAPS.Z    Z0, K2, Z0         // dy where K2, else 0
+	ADDQ         $64, R14
+
+mpb512_step:
 	VPBROADCASTD AX, Z8
 	VPADDD       Z31, Z8, Z8
 	POOLBACK512
@@ -337,6 +355,14 @@ mpb512_tail:
 	SHRQ         $1, CX
 	VMOVUPS.Z    (DI), K5, Z0
 	VMOVDQU32.Z  (DX), K5, Z1
+	TESTQ        R14, R14
+	JZ           mpb512_tailstep
+	VMOVUPS.Z    (R14), K5, Z2
+	VCMPPS       $0x16, Z24, Z2, K2
+	VMOVAPS.Z    Z0, K2, Z0
+	LEAQ         (R14)(CX*4), R14
+
+mpb512_tailstep:
 	VPBROADCASTD AX, Z8
 	VPADDD       Z31, Z8, Z8
 	POOLBACK512
@@ -371,18 +397,26 @@ mpb512_done:
 	VPERM2F128 $0x20, Y5, Y4, Y6  \
 	VPERM2F128 $0x31, Y5, Y4, Y7
 
-// func maxPool2x2BackwardAVX2(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow, ow8 int)
-TEXT ·maxPool2x2BackwardAVX2(SB), NOSPLIT, $0-112
+// func maxPool2x2BackwardAVX2(dx []float32, idx []int32, dy, y []float32, base int32, w, rows, ow, ow8 int)
+TEXT ·maxPool2x2BackwardAVX2(SB), NOSPLIT, $0-136
 	MOVQ    dx_base+0(FP), BX
 	MOVQ    idx_base+24(FP), DX
 	MOVQ    dy_base+48(FP), DI
-	MOVLQSX base+72(FP), R13
-	MOVQ    w+80(FP), R10
-	MOVQ    rows+88(FP), R9
-	MOVQ    ow+96(FP), R11
-	MOVQ    ow8+104(FP), R12
+	MOVQ    y_base+72(FP), R14
+	MOVQ    y_len+80(FP), CX
+	TESTQ   CX, CX
+	JNZ     mpb2_masked
+	XORQ    R14, R14             // no mask
+
+mpb2_masked:
+	MOVLQSX base+96(FP), R13
+	MOVQ    w+104(FP), R10
+	MOVQ    rows+112(FP), R9
+	MOVQ    ow+120(FP), R11
+	MOVQ    ow8+128(FP), R12
 	SUBQ    R12, R11             // outputs of a row the kernel leaves
 	SHLQ    $2, R11              // … in bytes
+	VXORPS  Y11, Y11, Y11        // 0
 	VMOVDQU poolEven<>(SB), Y15  // 0, 2, …, 14
 	MOVL    $1, CX
 	VMOVQ    CX, X14
@@ -397,13 +431,21 @@ mpb2_row:
 	MOVQ  BX, SI
 	LEAQ  (BX)(R10*4), R8
 	MOVQ  R13, AX
-	MOVQ  ow8+104(FP), R12
+	MOVQ  ow8+128(FP), R12
 
 mpb2_col:
 	TESTQ        R12, R12
 	JZ           mpb2_next
 	VMOVUPS      (DI), Y0
 	VMOVDQU      (DX), Y1
+	TESTQ        R14, R14
+	JZ           mpb2_step
+	VMOVUPS      (R14), Y2
+	VCMPPS       $0x16, Y11, Y2, Y2 // all ones where !(y <= 0)
+	VANDPS       Y2, Y0, Y0         // dy where set, else 0
+	ADDQ         $32, R14
+
+mpb2_step:
 	VMOVQ         AX, X8
 	VPBROADCASTD X8, Y8
 	VPADDD       Y15, Y8, Y8     // index of candidate a
@@ -425,8 +467,13 @@ mpb2_col:
 	JMP          mpb2_col
 
 mpb2_next:
-	ADDQ R11, DI
-	ADDQ R11, DX
+	ADDQ  R11, DI
+	ADDQ  R11, DX
+	TESTQ R14, R14
+	JZ    mpb2_nexty
+	ADDQ  R11, R14
+
+mpb2_nexty:
 	LEAQ (BX)(R10*8), BX
 	ADDQ R10, R13
 	ADDQ R10, R13

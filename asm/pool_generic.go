@@ -32,21 +32,25 @@ func maxPool2x2Cols(y []float32, idx []int32, x []float32, base int32, w, rows, 
 
 // maxPool2x2BackwardGeneric is the pure-Go twin of the 2×2/2 max-pool backward
 // kernels: for rows output rows it writes the 2 input rows of dx under them (the
-// first 2·ow columns), dy where idx points and 0 elsewhere. base is the plane index
-// of dx[0].
-func maxPool2x2BackwardGeneric(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow int) {
-	maxPool2x2BackwardCols(dx, idx, dy, base, w, rows, ow, 0)
+// first 2·ow columns), dy where idx points and 0 elsewhere; with y (the pool's
+// output, row stride ow) non-empty, dy only where y > 0 or is NaN. base is the
+// plane index of dx[0].
+func maxPool2x2BackwardGeneric(dx []float32, idx []int32, dy, y []float32, base int32, w, rows, ow int) {
+	maxPool2x2BackwardCols(dx, idx, dy, y, base, w, rows, ow, 0)
 }
 
 // maxPool2x2BackwardCols is maxPool2x2BackwardGeneric for output columns j0 … ow−1
 // only.
-func maxPool2x2BackwardCols(dx []float32, idx []int32, dy []float32, base int32, w, rows, ow, j0 int) {
+func maxPool2x2BackwardCols(dx []float32, idx []int32, dy, y []float32, base int32, w, rows, ow, j0 int) {
 	for r := 0; r < rows; r++ {
 		d0 := dx[2*r*w : 2*r*w+2*ow]
 		d1 := dx[(2*r+1)*w : (2*r+1)*w+2*ow]
 		i0 := base + int32(2*r*w)
 		for j := j0; j < ow; j++ {
 			g, k := dy[r*ow+j], idx[r*ow+j]-i0-int32(2*j)
+			if len(y) != 0 && y[r*ow+j] <= 0 {
+				g = 0
+			}
 			d0[2*j], d0[2*j+1], d1[2*j], d1[2*j+1] = 0, 0, 0, 0
 			switch k {
 			case 0:
