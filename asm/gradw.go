@@ -100,6 +100,41 @@ func GradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *Gra
 	}
 }
 
+var gradwSumsImpl = gradwSumsGeneric
+
+// GradWSums returns the sum of each of the GradWRows planes of a GradW call's a
+// operand over n pixels,
+//
+//	for i := 0; i < GradWRows; i++ {
+//		for p := 0; p < n; p++ {
+//			s[i] += a[i*lda+p]
+//		}
+//	}
+//
+// a convolution's bias gradient, taken right after GradW while the planes are in
+// L1. Each block of up to 4096 pixels is summed in float32 vector lanes (an error
+// that grows with the block, as GradW's), the blocks in float64. Operands out of
+// range are a bug in the caller and panic with a message naming them.
+func GradWSums(a []float32, lda, n int) (s [GradWRows]float64) {
+	if n <= 0 {
+		return s
+	}
+	if lda < 0 || len(a) < (GradWRows-1)*lda+n {
+		panic(fmt.Sprintf("asm.GradWSums: a has %d elements, needs %d planes of stride %d holding %d pixels", len(a), GradWRows, lda, n))
+	}
+	if raceEnabled {
+		for i := 0; i < GradWRows; i++ {
+			raceReadVec(a[i*lda : i*lda+n])
+		}
+	}
+	for p := 0; p < n; p += gradwMaxPixels {
+		s0, s1, s2, s3, s4, s5 := gradwSumsImpl(&a[p], lda, min(gradwMaxPixels, n-p))
+		s[0], s[1], s[2] = s[0]+float64(s0), s[1]+float64(s1), s[2]+float64(s2)
+		s[3], s[4], s[5] = s[3]+float64(s3), s[4]+float64(s4), s[5]+float64(s5)
+	}
+	return s
+}
+
 var interleave16Impl = interleave16Generic
 
 // Interleave16 copies 16 planes into pixels of 16 channels, a piece of a

@@ -29,6 +29,24 @@ func gradwAVX512(acc *float32, ldacc int, a *float32, lda int, b *float32, off *
 //go:noescape
 func gradwAVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 
+// gradwSumsAVX512 and gradwSumsAVX2 compute GradWSums on operands it has checked,
+// for n ≥ 1 pixels (a as an array of float32), in float32 lanes of 16 and 8 pixels
+// summed at the end (results, not an array, so that nothing escapes):
+//
+//	var s [GradWRows]float32
+//	for i := 0; i < GradWRows; i++ {
+//		for p := 0; p < n; p++ {
+//			s[i] += a[i*lda+p]
+//		}
+//	}
+//	return s[0], s[1], s[2], s[3], s[4], s[5]
+//
+//go:noescape
+func gradwSumsAVX512(a *float32, lda, n int) (s0, s1, s2, s3, s4, s5 float32)
+
+//go:noescape
+func gradwSumsAVX2(a *float32, lda, n int) (s0, s1, s2, s3, s4, s5 float32)
+
 // interleave16AVX512 computes, on operands checked by Interleave16 (n ≥ 1), with
 // one 16-lane gather a pixel:
 //
@@ -61,10 +79,10 @@ var _ = registerKernels(func(isa ISA) {
 	interleave16Impl, gather16Impl = interleave16Generic, gather16Generic
 	switch isa {
 	case AVX512:
-		gradwImpl, interleave16Impl, gather16Impl = gradwAVX512, interleave16AVX512, gather16AVX512
+		gradwImpl, gradwSumsImpl, interleave16Impl, gather16Impl = gradwAVX512, gradwSumsAVX512, interleave16AVX512, gather16AVX512
 	case AVX2:
-		gradwImpl = gradwAVX2
+		gradwImpl, gradwSumsImpl = gradwAVX2, gradwSumsAVX2
 	default:
-		gradwImpl = gradwGeneric
+		gradwImpl, gradwSumsImpl = gradwGeneric, gradwSumsGeneric
 	}
 })

@@ -281,3 +281,145 @@ gather16_vec:
 	JNZ        gather16_period
 	VZEROUPPER
 	RET
+
+// SUM512 adds the 16 lanes of zmm z (whose halves are y and x) into one float32,
+// stored at dst.
+#define SUM512(z, y, x, dst) \
+	VEXTRACTF64X4 $1, z, Y6 \
+	VADDPS        Y6, y, y  \
+	VEXTRACTF128  $1, y, X6 \
+	VADDPS        X6, x, x  \
+	VMOVHLPS      x, X6, X6 \
+	VADDPS        X6, x, x  \
+	VMOVSHDUP     x, X6     \
+	VADDSS        X6, x, x  \
+	VMOVSS        x, dst
+
+// func gradwSumsAVX512(a *float32, lda, n int) (s0, s1, s2, s3, s4, s5 float32)
+TEXT ·gradwSumsAVX512(SB), NOSPLIT, $0-48
+	MOVQ   a+0(FP), SI
+	MOVQ   lda+8(FP), R10
+	SHLQ   $2, R10
+	LEAQ   (R10)(R10*2), R8
+	LEAQ   (R10)(R10*4), R9
+	MOVQ   n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	SUBQ   $16, CX
+	JB     sums512_tail
+
+sums512_loop:
+	VADDPS (SI), Z0, Z0
+	VADDPS (SI)(R10*1), Z1, Z1
+	VADDPS (SI)(R10*2), Z2, Z2
+	VADDPS (SI)(R8*1), Z3, Z3
+	VADDPS (SI)(R10*4), Z4, Z4
+	VADDPS (SI)(R9*1), Z5, Z5
+	ADDQ   $64, SI
+	SUBQ   $16, CX
+	JAE    sums512_loop
+
+sums512_tail:
+	ADDQ      $16, CX
+	JZ        sums512_reduce
+	MOVL      $1, AX
+	SHLL      CX, AX
+	DECL      AX
+	KMOVW     AX, K1                   // the n%16 pixels left
+	VMOVUPS.Z (SI), K1, Z6
+	VADDPS    Z6, Z0, Z0
+	VMOVUPS.Z (SI)(R10*1), K1, Z6
+	VADDPS    Z6, Z1, Z1
+	VMOVUPS.Z (SI)(R10*2), K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMOVUPS.Z (SI)(R8*1), K1, Z6
+	VADDPS    Z6, Z3, Z3
+	VMOVUPS.Z (SI)(R10*4), K1, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z (SI)(R9*1), K1, Z6
+	VADDPS    Z6, Z5, Z5
+
+sums512_reduce:
+	SUM512(Z0, Y0, X0, s0+24(FP))
+	SUM512(Z1, Y1, X1, s1+28(FP))
+	SUM512(Z2, Y2, X2, s2+32(FP))
+	SUM512(Z3, Y3, X3, s3+36(FP))
+	SUM512(Z4, Y4, X4, s4+40(FP))
+	SUM512(Z5, Y5, X5, s5+44(FP))
+	VZEROUPPER
+	RET
+
+// SUM256 adds the 8 lanes of ymm y (whose low half is x) and the scalar s into
+// one float32, stored at dst.
+#define SUM256(y, x, s, dst) \
+	VEXTRACTF128 $1, y, X12 \
+	VADDPS       X12, x, x  \
+	VMOVHLPS     x, X12, X12 \
+	VADDPS       X12, x, x  \
+	VMOVSHDUP    x, X12     \
+	VADDSS       X12, x, x  \
+	VADDSS       s, x, x    \
+	VMOVSS       x, dst
+
+// func gradwSumsAVX2(a *float32, lda, n int) (s0, s1, s2, s3, s4, s5 float32)
+TEXT ·gradwSumsAVX2(SB), NOSPLIT, $0-48
+	MOVQ   a+0(FP), SI
+	MOVQ   lda+8(FP), R10
+	SHLQ   $2, R10
+	LEAQ   (R10)(R10*2), R8
+	LEAQ   (R10)(R10*4), R9
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS X6, X6, X6
+	VXORPS X7, X7, X7
+	VXORPS X8, X8, X8
+	VXORPS X9, X9, X9
+	VXORPS X10, X10, X10
+	VXORPS X11, X11, X11
+	SUBQ   $8, CX
+	JB     sums2_tail
+
+sums2_loop:
+	VADDPS (SI), Y0, Y0
+	VADDPS (SI)(R10*1), Y1, Y1
+	VADDPS (SI)(R10*2), Y2, Y2
+	VADDPS (SI)(R8*1), Y3, Y3
+	VADDPS (SI)(R10*4), Y4, Y4
+	VADDPS (SI)(R9*1), Y5, Y5
+	ADDQ   $32, SI
+	SUBQ   $8, CX
+	JAE    sums2_loop
+
+sums2_tail:
+	ADDQ $8, CX
+	JZ   sums2_reduce
+
+sums2_px: // the n%8 pixels left, one at a time into X6–X11
+	VADDSS (SI), X6, X6
+	VADDSS (SI)(R10*1), X7, X7
+	VADDSS (SI)(R10*2), X8, X8
+	VADDSS (SI)(R8*1), X9, X9
+	VADDSS (SI)(R10*4), X10, X10
+	VADDSS (SI)(R9*1), X11, X11
+	ADDQ   $4, SI
+	DECQ   CX
+	JNZ    sums2_px
+
+sums2_reduce:
+	SUM256(Y0, X0, X6, s0+24(FP))
+	SUM256(Y1, X1, X7, s1+28(FP))
+	SUM256(Y2, X2, X8, s2+32(FP))
+	SUM256(Y3, X3, X9, s3+36(FP))
+	SUM256(Y4, X4, X10, s4+40(FP))
+	SUM256(Y5, X5, X11, s5+44(FP))
+	VZEROUPPER
+	RET

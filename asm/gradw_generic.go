@@ -36,6 +36,19 @@ func gradwGeneric(acc *float32, ldacc int, a *float32, lda int, b *float32, off 
 	}
 }
 
+// gradwSumsGeneric is the pure-Go twin of the gradwSums kernels: GradWSums on
+// operands it has checked, n ≥ 1 pixels, summed in float32.
+func gradwSumsGeneric(a *float32, lda, n int) (s0, s1, s2, s3, s4, s5 float32) {
+	as := unsafe.Slice(a, (GradWRows-1)*lda+n)
+	var s [GradWRows]float32
+	for i := range s {
+		for _, v := range as[i*lda : i*lda+n] {
+			s[i] += v
+		}
+	}
+	return s[0], s[1], s[2], s[3], s[4], s[5]
+}
+
 // interleave16Generic is the pure-Go twin of the interleave16 kernels: Interleave16
 // on operands it has checked, n ≥ 1.
 func interleave16Generic(dst *float32, step int, src *float32, plane, n int) {

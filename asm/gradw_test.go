@@ -194,6 +194,52 @@ func TestGradWBadOperands(t *testing.T) {
 	}
 }
 
+// TestGradWSums sums six planes of odd lengths at unaligned heads, with NaN
+// between the planes that the sums must not reach, and blocks longer than one
+// assembly call, against a float64 sum.
+func TestGradWSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	eachISA(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 1024, 5000, 8195} {
+			head, lda := n%4, n+1+n%5
+			buf := make([]float32, head+(asm.GradWRows-1)*lda+n+1)
+			for i := range buf {
+				buf[i] = float32(math.NaN()) // the gaps between planes
+			}
+			a := buf[head:]
+			var want, mag [asm.GradWRows]float64
+			for i := 0; i < asm.GradWRows; i++ {
+				for p := 0; p < n; p++ {
+					v := rng.Float32()*2 - 1 + float32(i) // planes of different means
+					a[i*lda+p] = v
+					want[i] += float64(v)
+					mag[i] += math.Abs(float64(v))
+				}
+			}
+			got := asm.GradWSums(a[:(asm.GradWRows-1)*lda+n], lda, n)
+			for i := range got {
+				// The worst-case bound of a float32 sum of a block of n terms.
+				if err := math.Abs(got[i] - want[i]); !(err <= float64(min(n, 4096))*0x1p-24*mag[i]) {
+					t.Fatalf("n=%d: plane %d sums to %v, want %v", n, i, got[i], want[i])
+				}
+			}
+		}
+		a := make([]float32, 6*20)
+		a[3*20+19] = float32(math.Inf(-1))
+		a[5*20+4] = float32(math.NaN())
+		got := asm.GradWSums(a, 20, 20)
+		if !math.IsInf(got[3], -1) || !math.IsNaN(got[5]) || got[0] != 0 {
+			t.Errorf("Inf and NaN: got %v, want 0 0 0 -Inf 0 NaN", got)
+		}
+	})
+	defer func() {
+		if s, _ := recover().(string); !strings.Contains(s, "a has 24") {
+			t.Errorf("short a: panic %q, want one mentioning %q", s, "a has 24")
+		}
+	}()
+	asm.GradWSums(make([]float32, 24), 4, 5)
+}
+
 // BenchmarkGradW: one tile over 512 pixels, operands in L1/L2, for the pixel steps
 // of a 64-channel block and of a 512-channel image.
 func BenchmarkGradW(b *testing.B) {

@@ -16,7 +16,8 @@ import "github.com/govgg/govgg/asm"
 // up to tilePixels output pixels with the tile in registers: no im2col matrix, no
 // transpose, no packing. Tiles accumulate into partials laid out [k][tap][c], and
 // each 6×64 block is permuted into dw (K×C×R×S) by a gather kernel right after
-// its last call, while in L1. Threads split the pixels (each range with its own
+// its last call, while in L1. The bias gradient sums the dY planes of each tile's
+// first channel block right after its calls, while they are in L1. Threads split the pixels (each range with its own
 // partial, summed at the end) when there are few tiles, and the tiles otherwise.
 //
 // Rows (a first layer: R·S·C ≤ 64, e.g. 3×3×3): the same tiles, but GradW's 64
@@ -58,6 +59,7 @@ type backwardFilter struct {
 	fold    bool            // regroup dY as [K][image][pixel] into dyF
 	dyF     []float32
 	split   struct{ ranges, groups int }
+	dbPart  [][]float64        // per pixel range: its share of the bias gradient
 	gidx    *asm.Gather16Table // finish's: [c][tap] ← [tap][c]
 	gadv    int                // input channels a period of gidx covers
 
@@ -173,20 +175,20 @@ func (b *backwardFilter) setup(g Geometry, sch bfScheme) {
 func (b *backwardFilter) run(dw, db, x, dy []float32, n int) {
 	g := b.g
 	pq := g.OutH() * g.OutW()
-	if db != nil {
-		b.cur.db, b.cur.dy, b.cur.n = db, dy, n
-		asm.ParallelFor(g.K, max(1, (1<<16)/(n*pq)), b.sumFn)
-	}
 	if b.scheme == bfGEMM {
+		if db != nil {
+			b.cur.db, b.cur.dy, b.cur.n = db, dy, n
+			asm.ParallelFor(g.K, max(1, (1<<16)/(n*pq)), b.sumFn)
+		}
 		b.runGEMM(dw, x, dy, n)
 	} else {
-		b.runTiles(dw, x, dy, n)
+		b.runTiles(dw, db, x, dy, n)
 	}
 	b.cur.x, b.cur.dy, b.cur.dw, b.cur.db, b.cur.dyIn = nil, nil, nil, nil, nil
 }
 
 // runTiles is the tile scheme (see backwardFilter).
-func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
+func (b *backwardFilter) runTiles(dw, db, x, dy []float32, n int) {
 	g := b.g
 	p, q := g.OutH(), g.OutW()
 	pq, chw, kpq := p*q, g.C*g.H*g.W, g.K*p*q
@@ -215,6 +217,15 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 	for len(b.scratch) < b.split.ranges*b.split.groups {
 		b.scratch = append(b.scratch, make([]float32, asm.GradWRows*b.ldp))
 	}
+	b.cur.db = db
+	for len(b.dbPart) < b.split.ranges {
+		b.dbPart = append(b.dbPart, make([]float64, g.K))
+	}
+	if db != nil {
+		for _, s := range b.dbPart[:b.split.ranges] {
+			clear(s)
+		}
+	}
 	for b.scheme == bfRows && len(b.rowBuf) < b.split.ranges {
 		// GradW reads 64 floats a pixel: slack after the last row.
 		b.rowBuf = append(b.rowBuf, make([]float32, tilePixels*g.R*g.S*g.C+asm.GradWCols))
@@ -240,6 +251,15 @@ func (b *backwardFilter) runTiles(dw, x, dy []float32, n int) {
 	}
 	if b.split.ranges > 1 || b.scheme == bfRows {
 		asm.ParallelFor(b.kt, 1, b.finishFn)
+	}
+	if db != nil {
+		for k := range db {
+			var s float64
+			for _, p := range b.dbPart[:b.split.ranges] {
+				s += p[k]
+			}
+			db[k] = float32(s)
+		}
 	}
 }
 
@@ -358,6 +378,9 @@ func (b *backwardFilter) tileItems(lo, hi int) {
 					for tap, off := range b.rsOff {
 						asm.GradW(rows[tap*b.cp+ch:], b.ldp, a, lda, xb[off:], b.tab, p0, p1, zero)
 					}
+					if ch == 0 && b.cur.db != nil { // the planes are still in L1
+						b.addBias(b.dbPart[r], t, a, lda, p1-p0)
+					}
 					if final {
 						b.finish(t, ch, min(ch+nr, g.C), rows, nil)
 					}
@@ -384,6 +407,9 @@ func (b *backwardFilter) rowItems(lo, hi int) {
 			for t := 0; t < b.kt; t++ {
 				a := b.cur.dy[(img*g.K+min(t*mr, g.K-mr))*pq+p0-img*pq:]
 				asm.GradW(part[t*mr*b.ldp:], b.ldp, a, pq, buf, b.tab, p0, p1, b.cur.first && sg == s0)
+				if b.cur.db != nil {
+					b.addBias(b.dbPart[r], t, a, pq, p1-p0)
+				}
 			}
 		}
 	}
@@ -406,12 +432,7 @@ func (b *backwardFilter) finish(t, c0, c1 int, rows []float32, others [][]float3
 	g := &b.g
 	const mr = asm.GradWRows
 	rs := g.R * g.S
-	// The last tile overlaps the one before when K is not a multiple of 6: its
-	// row i holds channel K-6+i, of which only those from 6t on are new.
-	k0, first := t*mr, 0
-	if t == b.kt-1 && g.K%mr != 0 {
-		k0, first = g.K-mr, t*mr-(g.K-mr)
-	}
+	k0, first := b.tileRows(t)
 	periods := (c1 - c0) / b.gadv
 	for i := first; i < mr; i++ {
 		row := rows[i*b.ldp : (i+1)*b.ldp]
@@ -426,6 +447,29 @@ func (b *backwardFilter) finish(t, c0, c1 int, rows []float32, others [][]float3
 				dst[(c-c0)*rs+tap] = row[tap*b.cp+c]
 			}
 		}
+	}
+}
+
+// tileRows returns the output channel of K-tile t's first row, and the first of
+// its rows not computed by another tile: the last tile overlaps the one before
+// when K is not a multiple of 6, its row i holding channel K-6+i, of which only
+// those from 6t on are new.
+func (b *backwardFilter) tileRows(t int) (k0, first int) {
+	const mr = asm.GradWRows
+	if k := b.g.K; t == b.kt-1 && k%mr != 0 {
+		return k - mr, t*mr - (k - mr)
+	}
+	return t * mr, 0
+}
+
+// addBias adds to sums[k], for the new channels k of K-tile t, the sum of n
+// pixels of its plane of a (planes lda apart): the bias gradient, taken from the
+// dY rows a tile has just read rather than in a pass of its own over dY.
+func (b *backwardFilter) addBias(sums []float64, t int, a []float32, lda, n int) {
+	k0, first := b.tileRows(t)
+	s := asm.GradWSums(a, lda, n)
+	for i := first; i < asm.GradWRows; i++ {
+		sums[k0+i] += s[i]
 	}
 }
 
@@ -633,7 +677,7 @@ func (b *backwardFilter) colPixels(dst []float32, p0, p1 int) {
 }
 
 // sumBias sets db[k], for k in [lo, hi), to the sum of dy over images and pixels
-// for channel k, accumulated in float64 (asm.SumSq's vector sum; its sum of
+// for channel k (the GEMM scheme's bias gradient), accumulated in float64 (asm.SumSq's vector sum; its sum of
 // squares is unused).
 func (b *backwardFilter) sumBias(lo, hi int) {
 	g := &b.g
