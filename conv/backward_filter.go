@@ -38,8 +38,10 @@ type backwardFilter struct {
 	rsOff    []int // per tap (r,s): (r·DilH·wp + s·DilW)·cb
 	scheme   bfScheme
 	perImage bool // convert and reduce one image at a time
+	stream   bool // tiles: each pixel range converts its images one by one
 	cl       []float32
-	clBlock  int // floats between channel blocks in cl
+	clr      [][]float32 // stream: per pixel range, the copy of one image
+	clBlock  int         // floats between channel blocks in cl (and clr)
 
 	// GEMM scheme.
 	chunk     int // pixels per block
@@ -65,8 +67,8 @@ type backwardFilter struct {
 
 	// Work shared with the parallel helpers. The funcs are methods bound once, so
 	// that the parallel regions allocate nothing.
-	rowsFn, clFn, tileFn, sumFn, finishFn, foldFn, gatherFn func(lo, hi int)
-	cur                                                     struct {
+	rowsFn, clFn, tileFn, sumFn, finishFn, foldFn, gatherFn, streamFn func(lo, hi int)
+	cur                                                               struct {
 		x, dy, dw, db []float32
 		dyIn          []float32 // dY as given, while folding or gathering it
 		n             int
@@ -124,6 +126,7 @@ func (b *backwardFilter) setup(g Geometry, sch bfScheme) {
 	*b = backwardFilter{g: g, scheme: sch}
 	b.hp, b.wp = g.H+2*g.PadH, g.W+2*g.PadW
 	b.rowsFn, b.clFn, b.tileFn, b.sumFn, b.finishFn, b.foldFn, b.gatherFn = b.colRows, b.toChannelsLast, b.tileItems, b.sumBias, b.finishAll, b.foldDY, b.gatherDY
+	b.streamFn = b.streamItems
 	if sch == bfRows {
 		b.tileFn = b.rowItems
 	}
@@ -150,6 +153,10 @@ func (b *backwardFilter) setup(g Geometry, sch bfScheme) {
 		// then share the threads), one at a time when large.
 		b.perImage = b.hp*b.wp*b.ct*b.cb > 1<<20
 		b.fold = sch == bfTiles && !b.perImage && pq < 256
+		// Otherwise small images are converted one at a time right before their
+		// tiles, into a copy per pixel range that stays in L2 (its padding written
+		// once a call), rather than all at once into a copy read back from L3.
+		b.stream = sch == bfTiles && !b.perImage && !b.fold
 		// Output o = c·rs + tap of a filter; the pattern repeats every
 		// lcm(rs, 16) outputs, gadv channels further on.
 		b.gadv = 16 / gcd(rs, 16)
@@ -193,19 +200,22 @@ func (b *backwardFilter) runTiles(dw, db, x, dy []float32, n int) {
 	p, q := g.OutH(), g.OutW()
 	pq, chw, kpq := p*q, g.C*g.H*g.W, g.K*p*q
 	imgs := n
-	if b.perImage {
+	if b.perImage || b.stream {
 		imgs = 1
 	}
 	// Channels C…cp of the last block are never written: the tiles compute their
 	// columns and finish drops them.
 	b.clBlock = imgs * b.hp * b.wp * b.cb
-	if l := b.ct * b.clBlock; len(b.cl) < l {
+	if l := b.ct * b.clBlock; !b.stream && len(b.cl) < l {
 		b.cl = make([]float32, l)
 	}
 	if b.tab == nil || b.tab.Len() != imgs*pq {
 		b.makeTable(imgs)
 	}
-	b.planSplit(imgs)
+	b.planSplit(imgs, n)
+	for b.stream && len(b.clr) < b.split.ranges {
+		b.clr = append(b.clr, make([]float32, b.ct*b.clBlock))
+	}
 	if len(b.part) < b.split.ranges {
 		b.part = append(b.part, make([][]float32, b.split.ranges-len(b.part))...)
 	}
@@ -239,7 +249,11 @@ func (b *backwardFilter) runTiles(dw, db, x, dy []float32, n int) {
 		asm.ParallelFor(g.K, max(1, (1<<16)/(n*pq)), b.foldFn)
 		b.cur.dyIn = nil
 	}
-	for img := 0; img < n; img += imgs {
+	if b.stream {
+		b.cur.x, b.cur.dy = x, dy
+		asm.ParallelFor(b.split.ranges, 1, b.streamFn)
+	}
+	for img := 0; img < n && !b.stream; img += imgs {
 		b.cur.first, b.cur.last = img == 0, img+imgs == n
 		b.cur.x = x[img*chw : (img+imgs)*chw]
 		b.cur.dy = dy[img*kpq : (img+imgs)*kpq]
@@ -305,12 +319,13 @@ func (b *backwardFilter) makeTable(imgs int) {
 	}
 }
 
-// planSplit chooses how the threads share the tiles' work, for imgs loaded images.
-// Every group of K-tiles reads all of X (from L3, for X larger than L2), and every
-// pixel range needs a partial of its own, written and summed at the end; so split
-// the pixels when that moves fewer bytes, the K-tiles otherwise, into about 4
-// items a thread (dynamic balance on a shared machine), and not at all on one.
-func (b *backwardFilter) planSplit(imgs int) {
+// planSplit chooses how the threads share the tiles' work, for imgs loaded images
+// of n. Every group of K-tiles reads all of X (from L3, for X larger than L2), and
+// every pixel range needs a partial of its own, written and summed at the end; so
+// split the pixels when that moves fewer bytes, the K-tiles otherwise, into about
+// 4 items a thread (dynamic balance on a shared machine), and not at all on one.
+// Streamed images are split by image only: a range converts its own.
+func (b *backwardFilter) planSplit(imgs, n int) {
 	t := asm.Threads()
 	s := &b.split
 	nseg := len(b.segs) - 1
@@ -319,6 +334,9 @@ func (b *backwardFilter) planSplit(imgs int) {
 	case b.scheme == bfRows: // a range builds its im2col rows once for all tiles
 		s.ranges = min(t, nseg)
 	case t == 1:
+	case b.stream:
+		partFloats := b.kt * asm.GradWRows * b.ldp
+		s.ranges = min(n, 4*t, max(1, (32<<20)/4/partFloats))
 	default:
 		xFloats := imgs * b.hp * b.wp * b.ct * b.cb
 		partFloats := b.kt * asm.GradWRows * b.ldp
@@ -346,7 +364,6 @@ func (b *backwardFilter) tileItems(lo, hi int) {
 		lda, imgStride = b.cur.n*pq, pq
 	}
 	nseg := len(b.segs) - 1
-	const mr, nr = asm.GradWRows, asm.GradWCols
 	for it := lo; it < hi; it++ {
 		r, grp := it/s.groups, it%s.groups
 		s0, s1 := r*nseg/s.ranges, (r+1)*nseg/s.ranges
@@ -365,26 +382,62 @@ func (b *backwardFilter) tileItems(lo, hi int) {
 			// With a single range, a tile is complete after its last block and
 			// writes its block of dw while it is still in cache.
 			final := s.ranges == 1 && b.cur.last && sg == s1-1
-			for ch := 0; ch < b.cp; ch += nr {
-				xb := b.cl[ch/nr*b.clBlock:]
-				for t := t0; t < t1; t++ {
-					// The last tile overlaps the one before when K is not a
-					// multiple of 6; finish reads its rows accordingly.
-					a := b.cur.dy[img*imgStride+min(t*mr, g.K-mr)*lda+p0-img*pq:]
-					rows := part // direct: the scratch
-					if !direct {
-						rows = part[t*mr*b.ldp:]
-					}
-					for tap, off := range b.rsOff {
-						asm.GradW(rows[tap*b.cp+ch:], b.ldp, a, lda, xb[off:], b.tab, p0, p1, zero)
-					}
-					if ch == 0 && b.cur.db != nil { // the planes are still in L1
-						b.addBias(b.dbPart[r], t, a, lda, p1-p0)
-					}
-					if final {
-						b.finish(t, ch, min(ch+nr, g.C), rows, nil)
-					}
-				}
+			dy := b.cur.dy[img*imgStride+p0-img*pq:]
+			b.tileBlock(part, b.cl, dy, lda, p0, p1, t0, t1, zero, final, direct, r)
+		}
+	}
+}
+
+// streamItems runs pixel ranges [lo, hi) of the streamed tiles: range r converts
+// each of its images into its copy clr[r], then runs every tile over it into its
+// partial.
+func (b *backwardFilter) streamItems(lo, hi int) {
+	g := &b.g
+	pq := g.OutH() * g.OutW()
+	chw, kpq := g.C*g.H*g.W, g.K*pq
+	n, ranges := b.cur.n, b.split.ranges
+	nseg := len(b.segs) - 1
+	for r := lo; r < hi; r++ {
+		cl := b.clr[r]
+		i0, i1 := r*n/ranges, (r+1)*n/ranges
+		for img := i0; img < i1; img++ {
+			// The padding is the same for every image: written once a call.
+			b.convertRows(cl, b.cur.x[img*chw:(img+1)*chw], 0, b.hp, img == i0)
+			for sg := 0; sg < nseg; sg++ {
+				p0, p1 := b.segs[sg], b.segs[sg+1]
+				final := ranges == 1 && img == n-1 && sg == nseg-1
+				b.tileBlock(b.part[r], cl, b.cur.dy[img*kpq+p0:], pq, p0, p1, 0, b.kt, img == i0 && sg == 0, final, false, r)
+			}
+		}
+	}
+}
+
+// tileBlock accumulates K-tiles [t0, t1) over pixels [p0, p1) of the table, for
+// every channel block of the copy cl, into the tiles' rows of part (or into part
+// itself, a scratch, when direct). dy is dY at the block's first pixel, its planes
+// lda apart. zero starts the sums; final writes each tile's block of dw after its
+// last call, while in cache. The bias sums of the channels go to dbPart[r].
+func (b *backwardFilter) tileBlock(part, cl, dy []float32, lda, p0, p1, t0, t1 int, zero, final, direct bool, r int) {
+	g := &b.g
+	const mr, nr = asm.GradWRows, asm.GradWCols
+	for ch := 0; ch < b.cp; ch += nr {
+		xb := cl[ch/nr*b.clBlock:]
+		for t := t0; t < t1; t++ {
+			// The last tile overlaps the one before when K is not a multiple of
+			// 6; finish reads its rows accordingly.
+			a := dy[min(t*mr, g.K-mr)*lda:]
+			rows := part
+			if !direct {
+				rows = part[t*mr*b.ldp:]
+			}
+			for tap, off := range b.rsOff {
+				asm.GradW(rows[tap*b.cp+ch:], b.ldp, a, lda, xb[off:], b.tab, p0, p1, zero)
+			}
+			if ch == 0 && b.cur.db != nil { // the planes are still in L1
+				b.addBias(b.dbPart[r], t, a, lda, p1-p0)
+			}
+			if final {
+				b.finish(t, ch, min(ch+nr, g.C), rows, nil)
 			}
 		}
 	}
@@ -558,9 +611,16 @@ func (b *backwardFilter) load(n int) {
 }
 
 // toChannelsLast writes padded rows [lo, hi) (numbered over the images) of cur.x
-// into cl as wp×cb rows, zero outside the image: channel ch of a pixel goes to
-// block ch/cb, whose rows follow each other (one block when cb = C).
+// into cl.
 func (b *backwardFilter) toChannelsLast(lo, hi int) {
+	b.convertRows(b.cl, b.cur.x, lo, hi, true)
+}
+
+// convertRows writes padded rows [lo, hi) (numbered over the images) of x into cl
+// as wp×cb rows, zero outside the image when pad (and left as they are
+// otherwise): channel ch of a pixel goes to block ch/cb, clBlock floats a block
+// (one block when cb = C).
+func (b *backwardFilter) convertRows(cl, x []float32, lo, hi int, pad bool) {
 	g := &b.g
 	c, w, cb := g.C, g.W, b.cb
 	nb := (c + cb - 1) / cb
@@ -569,8 +629,8 @@ func (b *backwardFilter) toChannelsLast(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		img, pr := i/b.hp, i%b.hp
 		iy := pr - g.PadH
-		for bk := 0; bk < nb; bk++ {
-			dst := b.cl[bk*block+i*row : bk*block+(i+1)*row]
+		for bk := 0; bk < nb && pad; bk++ {
+			dst := cl[bk*block+i*row : bk*block+(i+1)*row]
 			if iy < 0 || iy >= g.H {
 				clear(dst)
 				continue
@@ -581,12 +641,12 @@ func (b *backwardFilter) toChannelsLast(lo, hi int) {
 		if iy < 0 || iy >= g.H {
 			continue
 		}
-		x := b.cur.x[img*c*g.H*w:]
+		x := x[img*c*g.H*w:]
 		plane := g.H * w
 		// Sixteen channels at a time, whole rows, by the vector kernel.
 		ch0 := 0
 		for ; ch0+16 <= c && (cb%16 == 0 || nb == 1); ch0 += 16 {
-			asm.Interleave16(b.cl[ch0/cb*block+i*row+g.PadW*cb+ch0%cb:], cb, x[ch0*plane+iy*w:], plane, w)
+			asm.Interleave16(cl[ch0/cb*block+i*row+g.PadW*cb+ch0%cb:], cb, x[ch0*plane+iy*w:], plane, w)
 		}
 		for t0 := 0; t0 < w && ch0 < c; t0 += tile {
 			t1 := min(w, t0+tile)
@@ -599,7 +659,7 @@ func (b *backwardFilter) toChannelsLast(lo, hi int) {
 				n := len(s0)
 				s1, s2, s3 := x[o+plane+t0:][:n], x[o+2*plane+t0:][:n], x[o+3*plane+t0:][:n]
 				s4, s5, s6, s7 := x[o+4*plane+t0:][:n], x[o+5*plane+t0:][:n], x[o+6*plane+t0:][:n], x[o+7*plane+t0:][:n]
-				dst := b.cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
+				dst := cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
 				for j, v := range s0 {
 					d := (*[8]float32)(dst[j*cb:])
 					d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = v, s1[j], s2[j], s3[j], s4[j], s5[j], s6[j], s7[j]
@@ -610,7 +670,7 @@ func (b *backwardFilter) toChannelsLast(lo, hi int) {
 				s0, s1 := x[o+t0:o+t1], x[o+plane+t0:o+plane+t1]
 				s2, s3 := x[o+2*plane+t0:o+2*plane+t1], x[o+3*plane+t0:o+3*plane+t1]
 				s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
-				dst := b.cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
+				dst := cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
 				for j, v := range s0 {
 					d := (*[4]float32)(dst[j*cb:])
 					d[0], d[1], d[2], d[3] = v, s1[j], s2[j], s3[j]
@@ -618,7 +678,7 @@ func (b *backwardFilter) toChannelsLast(lo, hi int) {
 			}
 			for ; ch < c; ch++ {
 				src := x[ch*plane+iy*w+t0 : ch*plane+iy*w+t1]
-				d := b.cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
+				d := cl[ch/cb*block+i*row+(g.PadW+t0)*cb+ch%cb:]
 				for j, v := range src {
 					d[j*cb] = v
 				}

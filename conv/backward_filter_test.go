@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/govgg/govgg/asm"
@@ -11,8 +12,10 @@ import (
 
 // bfGeometries exercise the backward-filter schemes: channel counts that leave
 // ragged 6-row and 64-column tiles, strides, dilation, 1×1 and 5×3 kernels, maps
-// small enough to fold dY, one large enough to run an image at a time, and
-// first layers whose im2col rows fit one tile.
+// small enough to fold dY, one large enough to run an image at a time, maps in
+// between whose images are streamed through a copy per pixel range (ragged
+// channel blocks, a stride, more pixels than one block), and first layers whose
+// im2col rows fit one tile.
 var bfGeometries = []struct {
 	name string
 	g    Geometry
@@ -26,6 +29,9 @@ var bfGeometries = []struct {
 	{"c130k12/5x3", geom(130, 12, 7, 9, 5, 3, 1, 2, 2, 1, 1, 1), 2},
 	{"c64k64/2x2", geom(64, 64, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1), 9},
 	{"c64k6/perImage", geom(64, 6, 130, 129, 3, 3, 1, 1, 1, 1, 1, 1), 2},
+	{"c70k13/stream", geom(70, 13, 17, 16, 3, 3, 1, 1, 1, 1, 1, 1), 5},
+	{"c48k7/s2/stream", geom(48, 7, 33, 35, 3, 3, 2, 2, 1, 1, 1, 1), 3},
+	{"c64k8/stream/blocks", geom(64, 8, 40, 30, 3, 3, 1, 1, 1, 1, 1, 1), 3}, // 2 pixel blocks an image
 	{"c16k13/blocks", geom(16, 13, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 20}, // folded, 3 pixel blocks
 	{"c16k32/4x4", geom(16, 32, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1), 64},    // 2 blocks, few tiles
 	{"c3k16", geom(3, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2},
@@ -59,6 +65,9 @@ func TestBackwardFilterSchemes(t *testing.T) {
 						defer asm.SetThreads(asm.SetThreads(th))
 						var b backwardFilter
 						b.setup(g, sc)
+						if sc == bfTiles && strings.Contains(tc.name, "stream") && !b.stream {
+							t.Fatal("not streamed")
+						}
 						for range 2 { // the second call reuses the scratch
 							dw, dwGuard := guarded(len(dwRef), 2)
 							for i := range dw {
@@ -101,21 +110,33 @@ func TestBackwardFilterChoice(t *testing.T) {
 }
 
 // TestBackwardFilterBatchChange runs one scheme state on batches of different sizes
-// (the row tables, folded dY and the channel blocks of the copy all depend on n).
+// (the row tables, folded dY, the channel blocks of the copy and the streamed
+// ranges all depend on n).
 func TestBackwardFilterBatchChange(t *testing.T) {
+	for _, g := range []Geometry{geom(70, 13, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1), geom(70, 13, 17, 16, 3, 3, 1, 1, 1, 1, 1, 1)} {
+		for _, th := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%v/threads=%d", g, th), func(t *testing.T) {
+				defer asm.SetThreads(asm.SetThreads(th))
+				testBatchChange(t, g)
+			})
+		}
+	}
+}
+
+func testBatchChange(t *testing.T, g Geometry) {
 	rng := rand.New(rand.NewPCG(43, 44))
-	g := geom(70, 13, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1)
 	var b backwardFilter
 	b.setup(g, bfTiles)
 	for _, n := range []int{4, 1, 6, 2} {
 		x := randF32(rng, n*g.C*g.H*g.W)
 		dy := randF32(rng, n*g.K*g.OutH()*g.OutW())
 		x64, dy64 := ToFloat64(x), ToFloat64(dy)
-		dwRef, _ := ReferenceBackwardFilter(g, n, x64, dy64)
-		dwScale, _ := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
-		dw := make([]float32, len(dwRef))
-		b.run(dw, nil, x, dy, n)
-		checkAgainst(t, fmt.Sprintf("n=%d", n), dw, dwRef, dwScale)
+		dwRef, dbRef := ReferenceBackwardFilter(g, n, x64, dy64)
+		dwScale, dbScale := ReferenceBackwardFilter(g, n, Abs(x64), Abs(dy64))
+		dw, db := make([]float32, len(dwRef)), make([]float32, g.K)
+		b.run(dw, db, x, dy, n)
+		checkAgainst(t, fmt.Sprintf("n=%d dw", n), dw, dwRef, dwScale)
+		checkAgainst(t, fmt.Sprintf("n=%d db", n), db, dbRef, dbScale)
 	}
 }
 
@@ -125,7 +146,7 @@ func TestBackwardFilterNoAlloc(t *testing.T) {
 		t.Skip("needs 2 threads for the parallel paths")
 	}
 	rng := rand.New(rand.NewPCG(45, 46))
-	for _, g := range []Geometry{Square3x3(64, 64, 8, 8), Square3x3(16, 8, 4, 4), Square3x3(3, 16, 8, 8)} {
+	for _, g := range []Geometry{Square3x3(64, 64, 8, 8), Square3x3(64, 64, 16, 16), Square3x3(16, 8, 4, 4), Square3x3(3, 16, 8, 8)} {
 		const n = 4
 		p, err := NewPlan(g)
 		if err != nil {
