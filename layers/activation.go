@@ -14,8 +14,22 @@ type ReLU struct {
 	inPlace   bool
 	overwrite bool           // in place, decided by the Sequential that holds it
 	fused     bool           // the preceding Conv2d applies it (set by Sequential)
+	maskedBy  reluMasker     // the next layer, which may apply the gradient (set by Sequential)
 	out       *tensor.Tensor // own output buffer
 	y, dx     *tensor.Tensor // y: the last output (out, or the input in place)
+}
+
+// reluMasker is a layer that can apply, in its own Backward, the backward pass of
+// the ReLU whose output is its input (Conv2d and MaxPool2d, when their backend
+// supports it). A Sequential pairs the two; the ReLU's Backward then passes the
+// gradient through.
+type reluMasker interface {
+	Layer
+	// setReLUMask turns the masking on or off.
+	setReLUMask(on bool)
+	// maskedGrad returns the input gradient of the last Backward and the input
+	// whose ReLU mask it holds, or nil for that input when it holds none.
+	maskedGrad() (dx, in *tensor.Tensor)
 }
 
 // NewReLU returns a ReLU that writes to its own output buffer.
@@ -65,10 +79,18 @@ func (l *ReLU) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	return y, nil
 }
 
-// Backward returns dy where the output was positive (or NaN) and 0 elsewhere.
+// Backward returns dy where the output was positive (or NaN) and 0 elsewhere. In
+// a Sequential whose next layer already applied that mask to dy (a Conv2d or
+// MaxPool2d that took this ReLU's output as input), it returns dy itself.
 func (l *ReLU) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := checkGrad(l, l.y, dy); err != nil {
 		return nil, err
+	}
+	if l.maskedBy != nil {
+		// Only the very gradient the next layer masked with this very output.
+		if dx, in := l.maskedBy.maskedGrad(); dx == dy && in == l.y {
+			return dy, nil
+		}
 	}
 	l.dx = tensor.Ensure(l.dx, dy.Shape()...)
 	if err := l.activation().ReLUBackward(l.dx.Data(), dy.Data(), l.y.Data()); err != nil {

@@ -23,7 +23,9 @@ import (
 // layers use the backend's GemmBackend when it lacks LinearBackend). Inside a
 // group it implements, a backend may still hand individual calls (a shape it does
 // not support) to CPU(), which implements every group. A backend that keeps data
-// in memory of its own also implements HostSync.
+// in memory of its own also implements HostSync. Its ConvOps may implement
+// MaskedConvOp and it may implement MaskedPoolBackend, which fold a ReLU's
+// backward pass into the next layer's.
 //
 // Selecting a backend: the CPU backend is the default. Another backend (the Ascend
 // one in package npu, built with -tags ascend) registers itself under a name with
@@ -53,6 +55,17 @@ type ConvOp interface {
 	BackwardData(dx, dy []float32, n int) error
 	// BackwardFilter overwrites dw (and db when non-nil) with the gradients.
 	BackwardFilter(dw, db, x, dy []float32, n int) error
+}
+
+// MaskedConvOp is implemented by a ConvOp that can apply, as it writes dx, the
+// gradient of a ReLU whose output is the convolution's input (a *conv.Plan does).
+// A Sequential holding ReLU → Conv2d then skips the ReLU's own backward pass; with
+// an op that lacks it, the ReLU computes its gradient itself.
+type MaskedConvOp interface {
+	// BackwardDataMasked is BackwardData followed by the ReLU's backward pass, bit
+	// for bit: dx where mask > 0 or is NaN, else 0, with mask the ReLU's output
+	// (the convolution's forward input x, N×C×H×W).
+	BackwardDataMasked(dx, dy, mask []float32, n int) error
 }
 
 // GemmBackend computes matrix products (Linear layers).
@@ -89,6 +102,16 @@ type PoolBackend interface {
 	MaxPool2d(y []float32, idx []int32, x []float32, s PoolShape) error
 	// MaxPool2dBackward overwrites dx (N×C×H×W) with dy routed through idx.
 	MaxPool2dBackward(dx []float32, idx []int32, dy []float32, s PoolShape) error
+}
+
+// MaskedPoolBackend is implemented by a PoolBackend that can apply the gradient
+// of a ReLU before the pool in the pool's backward pass (the CPU does). As with
+// MaskedConvOp, a Sequential holding ReLU → MaxPool2d then skips the ReLU's pass.
+type MaskedPoolBackend interface {
+	// MaxPool2dBackwardMasked is MaxPool2dBackward with dy[o] taken as 0 where
+	// y[o], the pool's forward output (the chosen input, which the ReLU wrote),
+	// is ≤ 0: bit for bit MaxPool2dBackward followed by the ReLU's backward pass.
+	MaxPool2dBackwardMasked(dx []float32, idx []int32, dy, y []float32, s PoolShape) error
 }
 
 // BatchNormBackend computes 2-D batch normalization over N×C×HW tensors.

@@ -37,6 +37,12 @@ type Conv2d struct {
 	foldBN             *BatchNorm2d
 	wFold, bFold       []float32
 
+	// Training fusion, set by a Sequential: the ReLU before this layer leaves its
+	// backward pass to BackwardData (maskReLU); maskedFor is the input whose ReLU
+	// mask the last dx holds (nil when it holds none).
+	maskReLU  bool
+	maskedFor *tensor.Tensor
+
 	x, y, dx *tensor.Tensor
 	yShape   []int
 }
@@ -184,9 +190,19 @@ func (l *Conv2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	}
 	// An optimizer step is about to change the weights.
 	l.stale = true
+	l.maskedFor = nil
 	if l.needDX {
 		l.dx = tensor.Ensure(l.dx, l.x.Shape()...)
-		if err := l.op.BackwardData(l.dx.Data(), dy.Data(), n); err != nil {
+		var err error
+		if mo, ok := l.op.(MaskedConvOp); ok && l.maskReLU {
+			// The input is the previous ReLU's output: dx leaves through it.
+			err = mo.BackwardDataMasked(l.dx.Data(), dy.Data(), l.x.Data(), n)
+			l.maskedFor = l.x
+		} else {
+			err = l.op.BackwardData(l.dx.Data(), dy.Data(), n)
+		}
+		if err != nil {
+			l.maskedFor = nil
 			return nil, fmt.Errorf("layers: %s: %w", l, err)
 		}
 	}
@@ -210,6 +226,14 @@ func (l *Conv2d) setFusion(bn *BatchNorm2d, relu bool) {
 		l.foldBN, l.fuseReLU, l.stale = bn, relu, true
 	}
 }
+
+// setReLUMask makes Backward apply the gradient of the ReLU whose output is this
+// layer's input, when the op can (MaskedConvOp).
+func (l *Conv2d) setReLUMask(on bool) { l.maskReLU = on }
+
+// maskedGrad returns the last input gradient and the input whose ReLU mask it
+// holds (nil when it holds none).
+func (l *Conv2d) maskedGrad() (dx, in *tensor.Tensor) { return l.dx, l.maskedFor }
 
 // folded returns the weights and bias with the batch norm's evaluation transform
 // folded in: per output channel k, w'ₖ = wₖ·sₖ and b'ₖ = (bₖ − μₖ)·sₖ + βₖ with

@@ -3,6 +3,7 @@ package layers
 import (
 	"fmt"
 
+	"github.com/govgg/govgg/asm"
 	"github.com/govgg/govgg/tensor"
 )
 
@@ -14,8 +15,14 @@ type MaxPool2d struct {
 	kernel, stride int
 	idx            []int32
 	shape          PoolShape
-	y, dx          *tensor.Tensor
+	x, y, dx       *tensor.Tensor
 	yShape         []int
+
+	// Set by a Sequential: the ReLU before this layer leaves its backward pass to
+	// this one (maskReLU); maskedFor is the input whose ReLU mask the last dx
+	// holds (nil when it holds none).
+	maskReLU  bool
+	maskedFor *tensor.Tensor
 }
 
 // NewMaxPool2d returns a max pooling with a kernel×kernel window and the given
@@ -79,7 +86,7 @@ func (l *MaxPool2d) Forward(x *tensor.Tensor) (*tensor.Tensor, error) {
 	if err := l.pool().MaxPool2d(l.y.Data(), l.idx, x.Data(), s); err != nil {
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
-	l.shape = s
+	l.shape, l.x = s, x
 	return l.y, nil
 }
 
@@ -91,10 +98,76 @@ func (l *MaxPool2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 	s := l.shape
 	l.yShape = append(l.yShape[:0], s.N, s.C, s.H, s.W)
 	l.dx = tensor.Ensure(l.dx, l.yShape...)
-	if err := l.pool().MaxPool2dBackward(l.dx.Data(), l.idx, dy.Data(), s); err != nil {
+	l.maskedFor = nil
+	var err error
+	if mp, ok := l.pool().(MaskedPoolBackend); ok && l.maskReLU {
+		// The input is the previous ReLU's output, and the pool's output holds
+		// the chosen input values: the mask of every routed gradient. (A ReLU
+		// after the pool that overwrites that output keeps its sign.)
+		err = mp.MaxPool2dBackwardMasked(l.dx.Data(), l.idx, dy.Data(), l.y.Data(), s)
+		l.maskedFor = l.x
+	} else {
+		err = l.pool().MaxPool2dBackward(l.dx.Data(), l.idx, dy.Data(), s)
+	}
+	if err != nil {
+		l.maskedFor = nil
 		return nil, fmt.Errorf("layers: %s: %w", l, err)
 	}
 	return l.dx, nil
+}
+
+// setReLUMask makes Backward apply the gradient of the ReLU whose output is this
+// layer's input, when the backend can (MaskedPoolBackend).
+func (l *MaxPool2d) setReLUMask(on bool) { l.maskReLU = on }
+
+// maskedGrad returns the last input gradient and the input whose ReLU mask it
+// holds (nil when it holds none).
+func (l *MaxPool2d) maskedGrad() (dx, in *tensor.Tensor) { return l.dx, l.maskedFor }
+
+// MaxPool2dBackwardMasked is MaxPool2dBackward through the ReLU before the pool:
+// a gradient reaches its input element only where y, the pool's output (the
+// element's value), is > 0 or NaN. Overlapping windows (stride < kernel) that
+// choose the same element all see its value, so skipping their sum is the same as
+// masking it.
+func (cpuBackend) MaxPool2dBackwardMasked(dx []float32, idx []int32, dy, y []float32, s PoolShape) error {
+	if err := s.check("MaxPool2dBackwardMasked", len(dx), len(dy), len(idx)); err != nil {
+		return err
+	}
+	if err := short("MaxPool2dBackwardMasked", s.N*s.C*s.OutH()*s.OutW(), "y", len(y)); err != nil {
+		return err
+	}
+	if s.Kernel != 2 || s.Stride != 2 {
+		// The general path scatters through the indices.
+		for _, k := range idx[:s.N*s.C*s.OutH()*s.OutW()] {
+			if k < 0 || int(k) >= s.H*s.W {
+				return fmt.Errorf("layers: cpu MaxPool2dBackwardMasked: index %d outside a %d×%d plane", k, s.H, s.W)
+			}
+		}
+	}
+	j := getJob(maxPoolBackMaskedPlanes)
+	j.x, j.idx, j.y, j.z, j.p = dx, idx, dy, y, s
+	j.do(s.N*s.C, planeGrain(s.H*s.W))
+	return nil
+}
+
+// maxPoolBackMaskedPlanes writes the masked input gradient of planes lo … hi−1.
+func maxPoolBackMaskedPlanes(j *job, lo, hi int) {
+	dx, idx, dy, y, s := j.x, j.idx, j.y, j.z, j.p
+	oh, ow := s.OutH(), s.OutW()
+	in, out := s.H*s.W, oh*ow
+	for p := lo; p < hi; p++ {
+		dxp, ip, dyp, yp := dx[p*in:(p+1)*in], idx[p*out:(p+1)*out], dy[p*out:(p+1)*out], y[p*out:(p+1)*out]
+		if s.Kernel == 2 && s.Stride == 2 {
+			asm.MaxPool2x2BackwardMasked(dxp, ip, dyp, yp, s.H, s.W)
+			continue
+		}
+		clear(dxp)
+		for o, k := range ip {
+			if !(yp[o] <= 0) {
+				dxp[k] += dyp[o]
+			}
+		}
+	}
 }
 
 // AdaptiveAvgPool2d averages an H×W input down to a fixed oh×ow output with

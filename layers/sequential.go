@@ -21,7 +21,14 @@ import (
 // sent to the conv plan, with the ReLU after it fused as well. Fused and folded
 // layers pass their input through. The network's output is the same (up to
 // rounding); the folded layers' own outputs are then the fused ones, and Backward
-// through a folded batch norm is an error. SetFusion(false) turns all of this off.
+// through a folded batch norm is an error.
+//
+// Backward fuses too: a ReLU followed by a Conv2d or MaxPool2d leaves its gradient
+// (dy where its output is > 0 or NaN) to that layer, which applies it as it writes
+// its input gradient (MaskedConvOp, MaskedPoolBackend; the CPU supports both), and
+// then passes the gradient through. Gradients are bit for bit those of the unfused
+// network. On a backend without that support the ReLU computes its gradient
+// itself. SetFusion(false) turns all of this off.
 type Sequential struct {
 	layers   []Layer
 	needDX   bool
@@ -68,15 +75,17 @@ func (s *Sequential) SetGradHook(h GradHook) {
 	}
 }
 
-// SetFusion turns the evaluation-mode fusion of Conv2d with a following BatchNorm2d
-// and ReLU on (the default) or off.
+// SetFusion turns fusion (see Sequential: in-place ReLUs, Conv2d with a following
+// BatchNorm2d and ReLU, a ReLU's gradient applied by the next layer) on (the
+// default) or off.
 func (s *Sequential) SetFusion(on bool) {
 	s.fuse = on
 	s.applyFusion()
 }
 
-// applyFusion sets or clears the in-place flag of every ReLU and the fusion flags of
-// every Conv2d [BatchNorm2d] ReLU run.
+// applyFusion sets or clears the in-place flag of every ReLU, the pairing of every
+// ReLU with a Conv2d or MaxPool2d after it, and the fusion flags of every Conv2d
+// [BatchNorm2d] ReLU run.
 func (s *Sequential) applyFusion() {
 	for i, l := range s.layers {
 		if r, ok := l.(*ReLU); ok {
@@ -86,6 +95,19 @@ func (s *Sequential) applyFusion() {
 				case *Conv2d, *BatchNorm2d, *Linear:
 					r.overwrite = true
 				}
+			}
+			r.maskedBy = nil
+		}
+	}
+	for i, l := range s.layers {
+		if m, ok := l.(reluMasker); ok {
+			var r *ReLU
+			if s.fuse && i > 0 {
+				r, _ = s.layers[i-1].(*ReLU)
+			}
+			m.setReLUMask(r != nil)
+			if r != nil {
+				r.maskedBy = m
 			}
 		}
 	}
