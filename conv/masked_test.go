@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/govgg/govgg/asm"
 )
@@ -32,6 +34,10 @@ func maskedCases() []struct {
 			tc{"blocks", geom(16, 24, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1), a, 3},
 			tc{"oneblock", geom(32, 17, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1), a, 2},
 			tc{"p0", geom(20, 16, 9, 10, 3, 3, 1, 1, 0, 0, 1, 1), a, 2},
+			// Two blocks on two threads, each with part of an image.
+			tc{"partial", geom(16, 24, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1), a, 4},
+			// Long copies (32×32 planes for F23 and F43): masked as they are copied.
+			tc{"long", geom(16, 16, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1), a, 3},
 		)
 	}
 	cs = append(cs,
@@ -73,6 +79,40 @@ func maskedInputs(rng *rand.Rand, g Geometry, n int, specials bool) (dy, mask []
 		dy[len(dy)-1] = -inf
 	}
 	return dy, mask
+}
+
+// TestMaskShort compares maskShort's loop and vector paths with asm.ReLUBackward
+// on every length up to 40 and mask values of every class: ±0, ±denormal, ±1,
+// ±Inf, and NaNs with the sign set (x86's default NaN) or clear.
+func TestMaskShort(t *testing.T) {
+	specials := []float32{0, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0xffc00000), math.Float32frombits(0x7fc00000), math.Float32frombits(0xff800001), math.Float32frombits(0x7f800001)}
+	forEachISA(t, func(t *testing.T) { testMaskShort(t, specials) })
+}
+
+func testMaskShort(t *testing.T, specials []float32) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	for n := 0; n <= 40; n++ {
+		for rep := 0; rep < 20; rep++ {
+			src, mask := randF32(rng, n), make([]float32, n)
+			for i := range mask {
+				mask[i] = specials[rng.IntN(len(specials))]
+				if rng.IntN(4) == 0 {
+					src[i] = specials[rng.IntN(len(specials))]
+				}
+			}
+			got, want := make([]float32, n), make([]float32, n)
+			for i := range got {
+				got[i] = 42
+			}
+			maskShort(got, src, mask)
+			asm.ReLUBackward(want, src, mask)
+			if err := sameBits(got, want); err != nil {
+				t.Fatalf("n=%d: %v (masks %v)", n, err, mask)
+			}
+		}
+	}
 }
 
 // sameBits reports the first element where got and want differ in their bits.
@@ -157,6 +197,9 @@ func (b *backwardData) path() string {
 	case b.kern == nil:
 		return "transposed path, not built yet"
 	}
+	if k, ok := b.kern.(*winograd); ok && k.maskAfter {
+		return "transposed " + b.alg.String() + ", masked after the output stage"
+	}
 	return "transposed " + b.alg.String()
 }
 
@@ -184,7 +227,9 @@ func TestBackwardDataMaskedPaths(t *testing.T) {
 		seen[path] = true
 	}
 	for _, want := range []string{"general col2im path", "transposed im2col per-image", "transposed im2col folded",
-		"transposed winograd-f23", "transposed winograd-f43", "transposed winograd-f63"} {
+		"transposed winograd-f23", "transposed winograd-f43",
+		"transposed winograd-f23, masked after the output stage", "transposed winograd-f43, masked after the output stage",
+		"transposed winograd-f63, masked after the output stage"} {
 		if !seen[want] {
 			t.Errorf("no case takes the %s (seen: %v)", want, seen)
 		}
@@ -244,5 +289,55 @@ func TestBackwardDataMaskedNoAllocations(t *testing.T) {
 		if a := testing.AllocsPerRun(5, f); a != 0 {
 			t.Errorf("%s %v: warm BackwardDataMasked allocates %v times per call", c.name, g, a)
 		}
+	}
+}
+
+// BenchmarkBackwardDataMasked measures what masking dX costs inside the plan
+// against the separate ReLU backward pass it replaces, on CIFAR VGG-16's layer
+// shapes at batch 64 and one thread. Each iteration runs BackwardData alone, then
+// followed by asm.ReLUBackward, then BackwardDataMasked, and the medians of the
+// paired differences are reported: "pass-ms" (the separate pass), "mask-ms" (the
+// masking inside), "saved-ms" (unfused minus masked). Paired medians hold up on a
+// shared machine, where single timings do not.
+func BenchmarkBackwardDataMasked(b *testing.B) {
+	defer asm.SetThreads(asm.SetThreads(1))
+	const n = 64
+	for _, s := range []struct {
+		name string
+		c, k int
+		side int
+	}{{"conv1_2", 64, 64, 32}, {"conv2_2", 128, 128, 16}, {"conv3_2", 256, 256, 8}, {"conv4_2", 512, 512, 4}, {"conv5_2", 512, 512, 2}} {
+		b.Run(s.name, func(b *testing.B) {
+			g := Square3x3(s.c, s.k, s.side, s.side)
+			p, err := NewPlan(g)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			if err := p.SetWeights(randF32(rng, g.K*g.C*9), nil); err != nil {
+				b.Fatal(err)
+			}
+			dy, mask := maskedInputs(rng, g, n, false)
+			dx := make([]float32, len(mask))
+			timed := func(f func()) float64 {
+				t0 := time.Now()
+				f()
+				return float64(time.Since(t0).Microseconds()) / 1e3
+			}
+			plain := func() { _ = p.BackwardData(dx, dy, n) }
+			unfused := func() { plain(); asm.ReLUBackward(dx, dx, mask) }
+			masked := func() { _ = p.BackwardDataMasked(dx, dy, mask, n) }
+			unfused()
+			masked()
+			var pass, inside, saved []float64
+			for b.Loop() {
+				t0, t1, t2 := timed(plain), timed(unfused), timed(masked)
+				pass, inside, saved = append(pass, t1-t0), append(inside, t2-t0), append(saved, t1-t2)
+			}
+			med := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
+			b.ReportMetric(med(pass), "pass-ms")
+			b.ReportMetric(med(inside), "mask-ms")
+			b.ReportMetric(med(saved), "saved-ms")
+		})
 	}
 }
