@@ -29,9 +29,11 @@ import (
 //     contiguous copy;
 //  3. per output channel, the output transform (asm.WinogradOutput) with bias and
 //     ReLU into an L1-resident output region, whose rows are then copied into y,
-//     clipping the edge tiles (a masked copy when the kernel serves a backward-data
-//     pass that applies a ReLU's gradient: see maskedForward). (Scattering straight into y measured slower: the
-//     scattered partial-line writes miss; the copy streams whole lines.)
+//     clipping the edge tiles. (Scattering straight into y measured slower: the
+//     scattered partial-line writes miss; the copy streams whole lines.) When the
+//     kernel serves a backward-data pass that applies a ReLU's gradient
+//     (maskedForward), the copy is masked, or for small maps the block's whole
+//     images are masked in one pass after the stage (maskedRunMin).
 //
 // A block's last vector group may be partly unused: those lanes gather the block's
 // last tile again (finite values for the GEMM's padding columns) and scatter their
@@ -210,13 +212,16 @@ func newWinograd(g Geometry, m int) (*winograd, error) {
 
 // maskedRunMin is the shortest run of an output copy that a masked call masks as
 // it copies. Shorter runs (small maps: whole 8×8 planes, CIFAR's conv3_x, and
-// smaller) read their mask at a stride of K planes, one short run at a time,
-// which cost 2× the ReLU's own pass (BenchmarkBackwardDataMasked: 1.4 against
-// 0.76 ms on conv3_2's backward data, 1.3 against 0.62 on conv4_2); their
-// blocks mask each whole image in one pass once the output stage is done, while
-// it is still in cache. Long runs (32×32 and 16×16 planes) stream the mask along
-// with the copy and save most of the pass (1.0 of 2.0 ms on conv1_2, 0.55 of
-// 0.82 on conv2_2).
+// smaller) read their mask a short run at a time at a stride of K planes, which
+// the prefetchers do not follow: masking them in the copy cost about twice the
+// ReLU's own pass (BenchmarkBackwardDataMasked, batch 64, one thread: 0.97–1.2
+// against 0.43–0.54 ms on conv3_2, 0.96–0.98 against 0.49–0.52 on conv4_2,
+// 0.26–0.29 against 0.03–0.04 on conv5_2). Their blocks mask each whole image
+// in one pass once the output stage is done, while it is still in cache
+// (0.36–0.42, 0.20–0.25, 0.03–0.04 ms). Long runs (32×32 and 16×16 planes)
+// stream the mask along with the copy, which beats that pass (1.04–1.12 against
+// 1.40–1.56 ms on conv1_2, 0.39–0.41 against 0.67–0.69 on conv2_2, where the
+// ReLU's own pass costs 2.0–2.3 and 0.95–1.1).
 const maskedRunMin = 256
 
 // maskedRun returns the length of an image's output copies: whole planes when the
