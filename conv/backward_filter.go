@@ -42,6 +42,8 @@ type backwardFilter struct {
 	cl       []float32
 	clr      [][]float32 // stream: per pixel range, the copy of one image
 	clBlock  int         // floats between channel blocks in cl (and clr)
+	clPadded int         // the images of cl's layout whose zero padding is written
+	clPad    bool        // write cl's zero padding in this load
 
 	// GEMM scheme.
 	chunk     int // pixels per block
@@ -207,7 +209,7 @@ func (b *backwardFilter) runTiles(dw, db, x, dy []float32, n int) {
 	// columns and finish drops them.
 	b.clBlock = imgs * b.hp * b.wp * b.cb
 	if l := b.ct * b.clBlock; !b.stream && len(b.cl) < l {
-		b.cl = make([]float32, l)
+		b.cl, b.clPadded = make([]float32, l), 0
 	}
 	if b.tab == nil || b.tab.Len() != imgs*pq {
 		b.makeTable(imgs)
@@ -537,7 +539,7 @@ func (b *backwardFilter) runGEMM(dw, x, dy []float32, n int) {
 		imgs = 1
 	}
 	if l := imgs * b.hp * b.wp * g.C; len(b.cl) < l {
-		b.cl = make([]float32, l)
+		b.cl, b.clPadded = make([]float32, l), 0
 	}
 	if b.colT == nil {
 		b.colT = make([]float32, b.chunk*rsc)
@@ -606,14 +608,19 @@ func (b *backwardFilter) gatherDY(lo, hi int) {
 }
 
 // load converts the n images in cur.x into zero-padded channels-last form in cl.
+//
+// Only the pixels are rewritten once the padding of cl's layout for n images is
+// there (nothing else writes cl): most of a small map's copy is padding.
 func (b *backwardFilter) load(n int) {
+	b.clPad = b.clPadded != n
 	asm.ParallelFor(n*b.hp, max(1, (1<<17)/(b.wp*b.g.C)), b.clFn)
+	b.clPadded = n
 }
 
 // toChannelsLast writes padded rows [lo, hi) (numbered over the images) of cur.x
 // into cl.
 func (b *backwardFilter) toChannelsLast(lo, hi int) {
-	b.convertRows(b.cl, b.cur.x, lo, hi, true)
+	b.convertRows(b.cl, b.cur.x, lo, hi, b.clPad)
 }
 
 // convertRows writes padded rows [lo, hi) (numbered over the images) of x into cl
