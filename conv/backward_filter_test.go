@@ -32,8 +32,8 @@ var bfGeometries = []struct {
 	{"c70k13/stream", geom(70, 13, 17, 16, 3, 3, 1, 1, 1, 1, 1, 1), 5},
 	{"c48k7/s2/stream", geom(48, 7, 33, 35, 3, 3, 2, 2, 1, 1, 1, 1), 3},
 	{"c64k8/stream/blocks", geom(64, 8, 40, 30, 3, 3, 1, 1, 1, 1, 1, 1), 3}, // 2 pixel blocks an image
-	{"c16k13/blocks", geom(16, 13, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 20}, // folded, 3 pixel blocks
-	{"c16k32/4x4", geom(16, 32, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1), 64},    // 2 blocks, few tiles
+	{"c16k13/blocks", geom(16, 13, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 20},       // folded, 3 pixel blocks
+	{"c16k32/4x4", geom(16, 32, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1), 64},          // 2 blocks, few tiles
 	{"c3k16", geom(3, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1), 2},
 	{"c3k64/blocks", geom(3, 64, 40, 36, 3, 3, 1, 1, 1, 1, 1, 1), 2}, // rows: 4 pixel blocks
 	{"c5k7/s2", geom(5, 7, 11, 9, 3, 3, 2, 2, 1, 1, 1, 1), 3},
