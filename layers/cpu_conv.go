@@ -9,3 +9,9 @@ func (cpuBackend) NewConv(g conv.Geometry, opts ...conv.Option) (ConvOp, error) 
 	}
 	return p, nil
 }
+
+// The CPU applies a ReLU's backward pass inside the next layer's (see Sequential).
+var (
+	_ MaskedConvOp      = (*conv.Plan)(nil)
+	_ MaskedPoolBackend = cpuBackend{}
+)
