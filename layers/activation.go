@@ -24,7 +24,6 @@ type ReLU struct {
 // supports it). A Sequential pairs the two; the ReLU's Backward then passes the
 // gradient through.
 type reluMasker interface {
-	Layer
 	// setReLUMask turns the masking on or off.
 	setReLUMask(on bool)
 	// maskedGrad returns the input gradient of the last Backward and the input

@@ -195,7 +195,7 @@ func (l *Conv2d) Backward(dy *tensor.Tensor) (*tensor.Tensor, error) {
 		l.dx = tensor.Ensure(l.dx, l.x.Shape()...)
 		var err error
 		if mo, ok := l.op.(MaskedConvOp); ok && l.maskReLU {
-			// The input is the previous ReLU's output: dx leaves through it.
+			// The input is the previous ReLU's output, and so its mask.
 			err = mo.BackwardDataMasked(l.dx.Data(), dy.Data(), l.x.Data(), n)
 			l.maskedFor = l.x
 		} else {
