@@ -13,10 +13,13 @@ const (
 	GradWCols = 64
 )
 
+// GradWNarrowCols is the width of GradWNarrow's tile.
+const GradWNarrowCols = 32
+
 // gradwMaxPixels bounds one assembly call to about 10 µs of work.
 const gradwMaxPixels = 4096
 
-var gradwImpl = gradwGeneric
+var gradwImpl, gradw32Impl = gradwGeneric, gradw32Generic
 
 // GradWTable lists where each pixel of a reduction reads its GradWCols floats of
 // the b operand of GradW. It is checked once, when made, so that GradW's checks
@@ -71,31 +74,45 @@ func (t *GradWTable) Len() int { return len(t.off) }
 // pixels is split into such blocks.) Operands out of range are a bug in the
 // caller and panic with a message naming them.
 func GradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int, zero bool) {
+	gradw("GradW", GradWCols, gradwImpl, acc, ldacc, a, lda, b, tab, lo, hi, zero)
+}
+
+// GradWNarrow is GradW for a tile of GradWRows × GradWNarrowCols, reading
+// GradWNarrowCols floats a pixel of b, at twice GradW's pixel rate: for reductions
+// of at most 32 columns, such as a first layer's 3×3×3 taps. Its sums are GradW's
+// first 32 columns, bit for bit.
+func GradWNarrow(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int, zero bool) {
+	gradw("GradWNarrow", GradWNarrowCols, gradw32Impl, acc, ldacc, a, lda, b, tab, lo, hi, zero)
+}
+
+// gradw checks the operands of a tile of GradWRows × cols and runs impl on them.
+func gradw(name string, cols int, impl func(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool),
+	acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int, zero bool) {
 	n := hi - lo
 	switch {
 	case lo < 0 || lo > hi || hi > len(tab.off):
-		panic(fmt.Sprintf("asm.GradW: pixels [%d, %d) outside the table's %d", lo, hi, len(tab.off)))
-	case ldacc < GradWCols || len(acc) < (GradWRows-1)*ldacc+GradWCols:
-		panic(fmt.Sprintf("asm.GradW: acc has %d elements, needs %d rows of stride %d ≥ %d", len(acc), GradWRows, ldacc, GradWCols))
+		panic(fmt.Sprintf("asm.%s: pixels [%d, %d) outside the table's %d", name, lo, hi, len(tab.off)))
+	case ldacc < cols || len(acc) < (GradWRows-1)*ldacc+cols:
+		panic(fmt.Sprintf("asm.%s: acc has %d elements, needs %d rows of stride %d ≥ %d", name, len(acc), GradWRows, ldacc, cols))
 	case n > 0 && (lda < 0 || len(a) < (GradWRows-1)*lda+n):
-		panic(fmt.Sprintf("asm.GradW: a has %d elements, needs %d planes of stride %d holding %d pixels", len(a), GradWRows, lda, n))
-	case n > 0 && len(b) < tab.max+GradWCols:
-		panic(fmt.Sprintf("asm.GradW: b has %d elements, the table reads up to %d", len(b), tab.max+GradWCols))
+		panic(fmt.Sprintf("asm.%s: a has %d elements, needs %d planes of stride %d holding %d pixels", name, len(a), GradWRows, lda, n))
+	case n > 0 && len(b) < tab.max+cols:
+		panic(fmt.Sprintf("asm.%s: b has %d elements, the table reads up to %d", name, len(b), tab.max+cols))
 	}
 	if raceEnabled {
-		raceGradW(acc, ldacc, a, lda, b, tab, lo, hi)
+		raceGradW(cols, acc, ldacc, a, lda, b, tab, lo, hi)
 	}
 	if n == 0 {
 		if zero {
 			for i := 0; i < GradWRows; i++ {
-				clear(acc[i*ldacc : i*ldacc+GradWCols])
+				clear(acc[i*ldacc : i*ldacc+cols])
 			}
 		}
 		return
 	}
 	for p := lo; p < hi; p += gradwMaxPixels {
 		m := min(gradwMaxPixels, hi-p)
-		gradwImpl(&acc[0], ldacc, &a[p-lo], lda, &b[0], &tab.off[p], m, zero)
+		impl(&acc[0], ldacc, &a[p-lo], lda, &b[0], &tab.off[p], m, zero)
 		zero = false
 	}
 }

@@ -29,6 +29,31 @@ func gradwAVX512(acc *float32, ldacc int, a *float32, lda int, b *float32, off *
 //go:noescape
 func gradwAVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 
+// gradw32AVX512 and gradw32AVX2 are gradwAVX512 and gradwAVX2 for the narrow tile,
+// GradWRows × GradWNarrowCols, on operands checked by GradWNarrow:
+//
+//	for i := 0; i < GradWRows; i++ {
+//		for j := 0; j < GradWNarrowCols; j++ {
+//			var s float32
+//			for p := 0; p < n; p++ {
+//				s += a[i*lda+p] * b[off[p]+j]
+//			}
+//			if zero {
+//				acc[i*ldacc+j] = s
+//			} else {
+//				acc[i*ldacc+j] += s
+//			}
+//		}
+//	}
+//
+// AVX-512 keeps the sum in 12 zmm registers; AVX2 makes two passes of 16 columns.
+//
+//go:noescape
+func gradw32AVX512(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
+
+//go:noescape
+func gradw32AVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
+
 // gradwSumsAVX512 and gradwSumsAVX2 compute GradWSums on operands it has checked,
 // for n ≥ 1 pixels (a as an array of float32), in float32 lanes of 16 and 8 pixels
 // summed at the end (results, not an array, so that nothing escapes):
@@ -79,10 +104,11 @@ var _ = registerKernels(func(isa ISA) {
 	interleave16Impl, gather16Impl = interleave16Generic, gather16Generic
 	switch isa {
 	case AVX512:
-		gradwImpl, gradwSumsImpl, interleave16Impl, gather16Impl = gradwAVX512, gradwSumsAVX512, interleave16AVX512, gather16AVX512
+		gradwImpl, gradw32Impl, gradwSumsImpl = gradwAVX512, gradw32AVX512, gradwSumsAVX512
+		interleave16Impl, gather16Impl = interleave16AVX512, gather16AVX512
 	case AVX2:
-		gradwImpl, gradwSumsImpl = gradwAVX2, gradwSumsAVX2
+		gradwImpl, gradw32Impl, gradwSumsImpl = gradwAVX2, gradw32AVX2, gradwSumsAVX2
 	default:
-		gradwImpl, gradwSumsImpl = gradwGeneric, gradwSumsGeneric
+		gradwImpl, gradw32Impl, gradwSumsImpl = gradwGeneric, gradw32Generic, gradwSumsGeneric
 	}
 })

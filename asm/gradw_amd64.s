@@ -135,6 +135,98 @@ gradw512_store:
 	VZEROUPPER
 	RET
 
+// PIXEL512N accumulates, for the narrow tile (32 columns), the pixel da bytes past
+// SI in each plane, whose entry is doff bytes past R13.
+#define PIXEL512N(da, doff) \
+	MOVLQSX      doff(R13), BX         \
+	VMOVUPS      (R11)(BX*4), Z24      \
+	VMOVUPS      64(R11)(BX*4), Z25    \
+	VBROADCASTSS da(SI), Z28           \
+	VFMADD231PS  Z24, Z28, Z0          \
+	VFMADD231PS  Z25, Z28, Z1          \
+	VBROADCASTSS da(SI)(R10*1), Z29    \
+	VFMADD231PS  Z24, Z29, Z2          \
+	VFMADD231PS  Z25, Z29, Z3          \
+	VBROADCASTSS da(SI)(R10*2), Z30    \
+	VFMADD231PS  Z24, Z30, Z4          \
+	VFMADD231PS  Z25, Z30, Z5          \
+	VBROADCASTSS da(SI)(R8*1), Z31     \
+	VFMADD231PS  Z24, Z31, Z6          \
+	VFMADD231PS  Z25, Z31, Z7          \
+	VBROADCASTSS da(SI)(R10*4), Z28    \
+	VFMADD231PS  Z24, Z28, Z8          \
+	VFMADD231PS  Z25, Z28, Z9          \
+	VBROADCASTSS da(SI)(R9*1), Z29     \
+	VFMADD231PS  Z24, Z29, Z10         \
+	VFMADD231PS  Z25, Z29, Z11
+
+// ADD512N adds the narrow tile row at AX into two accumulators.
+#define ADD512N(c0, c1) \
+	VADDPS (AX), c0, c0   \
+	VADDPS 64(AX), c1, c1 \
+	ADDQ   DX, AX
+
+#define STORE512N(c0, c1) \
+	VMOVUPS c0, (AX)   \
+	VMOVUPS c1, 64(AX) \
+	ADDQ    DX, AX
+
+// func gradw32AVX512(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
+TEXT ·gradw32AVX512(SB), NOSPLIT, $0-57
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	PLANES
+	SUBQ   $2, CX
+	JB     gradw32_last
+
+gradw32_pair:
+	PIXEL512N(0, 0)
+	PIXEL512N(4, 4)
+	ADDQ $8, SI
+	ADDQ $8, R13
+	SUBQ $2, CX
+	JAE  gradw32_pair
+
+gradw32_last:
+	ADDQ $2, CX
+	JZ   gradw32_sum
+	PIXEL512N(0, 0)
+
+gradw32_sum:
+	MOVQ    acc+0(FP), AX
+	MOVQ    ldacc+8(FP), DX
+	SHLQ    $2, DX
+	MOVBLZX zero+56(FP), BX
+	TESTQ   BX, BX
+	JNZ     gradw32_store
+	ADD512N(Z0, Z1)
+	ADD512N(Z2, Z3)
+	ADD512N(Z4, Z5)
+	ADD512N(Z6, Z7)
+	ADD512N(Z8, Z9)
+	ADD512N(Z10, Z11)
+	MOVQ    acc+0(FP), AX
+
+gradw32_store:
+	STORE512N(Z0, Z1)
+	STORE512N(Z2, Z3)
+	STORE512N(Z4, Z5)
+	STORE512N(Z6, Z7)
+	STORE512N(Z8, Z9)
+	STORE512N(Z10, Z11)
+	VZEROUPPER
+	RET
+
 // FMA2 adds the broadcast bc times Y12, Y13 into two accumulators.
 #define FMA2(bc, c0, c1) \
 	VFMADD231PS Y12, bc, c0 \
@@ -150,75 +242,84 @@ gradw512_store:
 	VMOVUPS c1, 32(AX) \
 	ADDQ    DX, AX
 
+// GRADW2 is the AVX2 kernel's body for a tile of cols/16 passes of 16 columns
+// (limit = 4·cols bytes); DI is the byte offset of the pass's columns, added to R11.
+#define GRADW2(limit) \
+	XORQ DI, DI            \
+	\
+gradw2_pass: \
+	VXORPS Y0, Y0, Y0      \
+	VXORPS Y1, Y1, Y1      \
+	VXORPS Y2, Y2, Y2      \
+	VXORPS Y3, Y3, Y3      \
+	VXORPS Y4, Y4, Y4      \
+	VXORPS Y5, Y5, Y5      \
+	VXORPS Y6, Y6, Y6      \
+	VXORPS Y7, Y7, Y7      \
+	VXORPS Y8, Y8, Y8      \
+	VXORPS Y9, Y9, Y9      \
+	VXORPS Y10, Y10, Y10   \
+	VXORPS Y11, Y11, Y11   \
+	PLANES                 \
+	ADDQ   DI, R11         \
+	\
+gradw2_px: \
+	MOVLQSX      (R13), BX          \
+	VMOVUPS      (R11)(BX*4), Y12   \
+	VMOVUPS      32(R11)(BX*4), Y13 \
+	VBROADCASTSS (SI), Y14          \
+	FMA2(Y14, Y0, Y1)               \
+	VBROADCASTSS (SI)(R10*1), Y15   \
+	FMA2(Y15, Y2, Y3)               \
+	VBROADCASTSS (SI)(R10*2), Y14   \
+	FMA2(Y14, Y4, Y5)               \
+	VBROADCASTSS (SI)(R8*1), Y15    \
+	FMA2(Y15, Y6, Y7)               \
+	VBROADCASTSS (SI)(R10*4), Y14   \
+	FMA2(Y14, Y8, Y9)               \
+	VBROADCASTSS (SI)(R9*1), Y15    \
+	FMA2(Y15, Y10, Y11)             \
+	ADDQ         $4, SI             \
+	ADDQ         $4, R13            \
+	DECQ         CX                 \
+	JNZ          gradw2_px          \
+	\
+	MOVQ    acc+0(FP), AX      \
+	ADDQ    DI, AX             \
+	MOVQ    ldacc+8(FP), DX    \
+	SHLQ    $2, DX             \
+	MOVBLZX zero+56(FP), BX    \
+	TESTQ   BX, BX             \
+	JNZ     gradw2_store       \
+	ADD256(Y0, Y1)             \
+	ADD256(Y2, Y3)             \
+	ADD256(Y4, Y5)             \
+	ADD256(Y6, Y7)             \
+	ADD256(Y8, Y9)             \
+	ADD256(Y10, Y11)           \
+	MOVQ    acc+0(FP), AX      \
+	ADDQ    DI, AX             \
+	\
+gradw2_store: \
+	STORE256(Y0, Y1)           \
+	STORE256(Y2, Y3)           \
+	STORE256(Y4, Y5)           \
+	STORE256(Y6, Y7)           \
+	STORE256(Y8, Y9)           \
+	STORE256(Y10, Y11)         \
+	ADDQ $64, DI               \
+	CMPQ DI, $limit            \
+	JB   gradw2_pass           \
+	VZEROUPPER                 \
+	RET
+
 // func gradwAVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
 TEXT ·gradwAVX2(SB), NOSPLIT, $0-57
-	XORQ DI, DI            // byte offset of the 16-column pass
+	GRADW2(256)
 
-gradw2_pass:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	PLANES
-	ADDQ   DI, R11         // this pass's columns
-
-gradw2_px:
-	MOVLQSX      (R13), BX
-	VMOVUPS      (R11)(BX*4), Y12
-	VMOVUPS      32(R11)(BX*4), Y13
-	VBROADCASTSS (SI), Y14
-	FMA2(Y14, Y0, Y1)
-	VBROADCASTSS (SI)(R10*1), Y15
-	FMA2(Y15, Y2, Y3)
-	VBROADCASTSS (SI)(R10*2), Y14
-	FMA2(Y14, Y4, Y5)
-	VBROADCASTSS (SI)(R8*1), Y15
-	FMA2(Y15, Y6, Y7)
-	VBROADCASTSS (SI)(R10*4), Y14
-	FMA2(Y14, Y8, Y9)
-	VBROADCASTSS (SI)(R9*1), Y15
-	FMA2(Y15, Y10, Y11)
-	ADDQ         $4, SI
-	ADDQ         $4, R13
-	DECQ         CX
-	JNZ          gradw2_px
-
-	MOVQ    acc+0(FP), AX
-	ADDQ    DI, AX
-	MOVQ    ldacc+8(FP), DX
-	SHLQ    $2, DX
-	MOVBLZX zero+56(FP), BX
-	TESTQ   BX, BX
-	JNZ     gradw2_store
-	ADD256(Y0, Y1)
-	ADD256(Y2, Y3)
-	ADD256(Y4, Y5)
-	ADD256(Y6, Y7)
-	ADD256(Y8, Y9)
-	ADD256(Y10, Y11)
-	MOVQ    acc+0(FP), AX
-	ADDQ    DI, AX
-
-gradw2_store:
-	STORE256(Y0, Y1)
-	STORE256(Y2, Y3)
-	STORE256(Y4, Y5)
-	STORE256(Y6, Y7)
-	STORE256(Y8, Y9)
-	STORE256(Y10, Y11)
-	ADDQ $64, DI
-	CMPQ DI, $256
-	JB   gradw2_pass
-	VZEROUPPER
-	RET
+// func gradw32AVX2(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool)
+TEXT ·gradw32AVX2(SB), NOSPLIT, $0-57
+	GRADW2(128)
 
 // iota16 is 0, 1, …, 15 as int32: the gather's plane indices before scaling.
 DATA iota16<>+0(SB)/8, $0x0000000100000000

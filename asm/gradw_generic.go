@@ -5,32 +5,43 @@ import "unsafe"
 // gradwGeneric is the pure-Go twin of the gradw kernels: GradW on operands it has
 // checked, n ≥ 1 pixels whose b offsets are off[0:n].
 func gradwGeneric(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool) {
+	gradwCols(GradWCols, acc, ldacc, a, lda, b, off, n, zero)
+}
+
+// gradw32Generic is the pure-Go twin of the gradw32 kernels: GradWNarrow on
+// operands it has checked, n ≥ 1 pixels whose b offsets are off[0:n].
+func gradw32Generic(acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool) {
+	gradwCols(GradWNarrowCols, acc, ldacc, a, lda, b, off, n, zero)
+}
+
+// gradwCols is the twins' loop for a tile of GradWRows × cols (cols ≤ GradWCols).
+func gradwCols(cols int, acc *float32, ldacc int, a *float32, lda int, b *float32, off *int32, n int, zero bool) {
 	offs := unsafe.Slice(off, n)
 	as := unsafe.Slice(a, (GradWRows-1)*lda+n)
-	cs := unsafe.Slice(acc, (GradWRows-1)*ldacc+GradWCols)
+	cs := unsafe.Slice(acc, (GradWRows-1)*ldacc+cols)
 	var top int32
 	for _, o := range offs {
 		top = max(top, o)
 	}
-	bs := unsafe.Slice(b, int(top)+GradWCols)
+	bs := unsafe.Slice(b, int(top)+cols)
 	var t [GradWRows][GradWCols]float32
 	for p, o := range offs {
-		bv := (*[GradWCols]float32)(bs[o:])
+		bv := bs[int(o) : int(o)+cols]
 		for i := range t {
 			av := as[i*lda+p]
-			row := &t[i]
+			row := t[i][:cols]
 			for j, v := range bv {
 				row[j] += av * v
 			}
 		}
 	}
 	for i := range t {
-		row := cs[i*ldacc : i*ldacc+GradWCols]
+		row := cs[i*ldacc : i*ldacc+cols]
 		if zero {
-			copy(row, t[i][:])
+			copy(row, t[i][:cols])
 			continue
 		}
-		for j, v := range t[i] {
+		for j, v := range t[i][:cols] {
 			row[j] += v
 		}
 	}

@@ -8,15 +8,15 @@ import (
 )
 
 // raceGradW reports GradW's reads and writes to the race detector.
-func raceGradW(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int) {
+func raceGradW(cols int, acc []float32, ldacc int, a []float32, lda int, b []float32, tab *GradWTable, lo, hi int) {
 	for i := 0; i < GradWRows; i++ {
-		runtime.RaceWriteRange(unsafe.Pointer(&acc[i*ldacc]), 4*GradWCols)
+		runtime.RaceWriteRange(unsafe.Pointer(&acc[i*ldacc]), 4*cols)
 		if hi > lo {
 			runtime.RaceReadRange(unsafe.Pointer(&a[i*lda]), 4*(hi-lo))
 		}
 	}
 	for _, o := range tab.off[lo:hi] {
-		runtime.RaceReadRange(unsafe.Pointer(&b[o]), 4*GradWCols)
+		runtime.RaceReadRange(unsafe.Pointer(&b[o]), 4*cols)
 	}
 }
 

@@ -49,19 +49,28 @@ func newGradWCase(rng *rand.Rand, lo, hi, step, head int) gradwCase {
 	return c
 }
 
-// ref returns the tile's sums in float64 on top of acc0 (or 0 when zero), and
-// Σ|terms| per element.
-func (c gradwCase) ref(acc0 []float32, ldacc int, zero bool) (want, mag []float64) {
+// gradwKernel is GradW or GradWNarrow, with its tile's width.
+type gradwKernel struct {
+	name string
+	cols int
+	fn   func(acc []float32, ldacc int, a []float32, lda int, b []float32, tab *asm.GradWTable, lo, hi int, zero bool)
+}
+
+var gradwKernels = []gradwKernel{{"GradW", asm.GradWCols, asm.GradW}, {"GradWNarrow", asm.GradWNarrowCols, asm.GradWNarrow}}
+
+// ref returns the sums of a tile cols wide in float64 on top of acc0 (or 0 when
+// zero), and Σ|terms| per element.
+func (c gradwCase) ref(cols int, acc0 []float32, ldacc int, zero bool) (want, mag []float64) {
 	want, mag = make([]float64, len(acc0)), make([]float64, len(acc0))
 	for i, v := range acc0 {
-		if !zero || i%ldacc >= asm.GradWCols {
+		if !zero || i%ldacc >= cols {
 			want[i], mag[i] = float64(v), math.Abs(float64(v))
 		}
 	}
 	for p := c.lo; p < c.hi; p++ {
 		for i := 0; i < asm.GradWRows; i++ {
 			av := float64(c.a[i*c.lda+p-c.lo])
-			for j := 0; j < asm.GradWCols; j++ {
+			for j := 0; j < cols; j++ {
 				t := av * float64(c.b[c.off[p]+j])
 				want[i*ldacc+j] += t
 				mag[i*ldacc+j] += math.Abs(t)
@@ -71,51 +80,67 @@ func (c gradwCase) ref(acc0 []float32, ldacc int, zero bool) (want, mag []float6
 	return want, mag
 }
 
+// TestGradW runs GradW and GradWNarrow on pixel counts 0–67 (pairs and the odd
+// one), unaligned heads, row padding in the table, strided accumulator rows with
+// sentinels between them, and calls longer than one assembly call, against a
+// float64 sum.
 func TestGradW(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 2))
-	type shape struct{ lo, hi, step, ldacc, head int }
-	var shapes []shape
-	for n := 0; n <= 67; n++ {
-		shapes = append(shapes, shape{n % 3, n%3 + n, 64 + n%3, 64 + n%5, n % 4})
-	}
-	shapes = append(shapes,
-		shape{0, 512, 64, 64 * 9, 0},  // a block of a 64-channel image
-		shape{100, 5000, 67, 130, 1},  // more pixels than one assembly call takes
-		shape{3, 203, 512, 64 * 9, 3}, // a 512-channel image
-	)
-	eachISA(t, func(t *testing.T) {
-		for _, s := range shapes {
-			for _, zero := range []bool{false, true} {
-				c := newGradWCase(rng, s.lo, s.hi, s.step, s.head)
-				n := (asm.GradWRows-1)*s.ldacc + asm.GradWCols
-				acc, all := guarded(n, s.head)
-				for i := range acc {
-					acc[i] = rng.Float32()
-				}
-				acc0 := append([]float32(nil), acc...)
-				want, mag := c.ref(acc0, s.ldacc, zero)
-				asm.GradW(acc, s.ldacc, c.a, c.lda, c.b, c.tab, s.lo, s.hi, zero)
-				checkGuards(t, "GradW", all, n, s.head)
-				terms := float64(s.hi - s.lo + 1)
-				for i, v := range acc {
-					if i%s.ldacc >= asm.GradWCols {
-						if math.Float32bits(v) != math.Float32bits(acc0[i]) {
-							t.Fatalf("%+v: wrote acc[%d] between tile rows", s, i)
-						}
-						continue
-					}
-					// The worst-case bound of a float32 sum of terms+1 values.
-					if err := math.Abs(float64(v) - want[i]); err > terms*0x1p-24*mag[i] {
-						t.Fatalf("%+v zero=%v: acc[%d] = %v, want %v (err %.3g, bound %.3g)", s, zero, i, v, want[i], err, terms*0x1p-24*mag[i])
-					}
-				}
+	for _, k := range gradwKernels {
+		t.Run(k.name, func(t *testing.T) {
+			type shape struct{ lo, hi, step, ldacc, head int }
+			var shapes []shape
+			for n := 0; n <= 67; n++ {
+				shapes = append(shapes, shape{n % 3, n%3 + n, k.cols + n%3, k.cols + n%5, n % 4})
 			}
+			shapes = append(shapes,
+				shape{0, 512, 64, 64 * 9, 0},  // a block of a 64-channel image
+				shape{100, 5000, 67, 130, 1},  // more pixels than one assembly call takes
+				shape{3, 203, 512, 64 * 9, 3}, // a 512-channel image
+				shape{0, 1024, 27, k.cols, 2}, // im2col rows of a 3×3×3 first layer
+			)
+			eachISA(t, func(t *testing.T) {
+				for _, s := range shapes {
+					for _, zero := range []bool{false, true} {
+						testGradWShape(t, rng, k, s.lo, s.hi, s.step, s.ldacc, s.head, zero)
+					}
+				}
+			})
+		})
+	}
+}
+
+func testGradWShape(t *testing.T, rng *rand.Rand, k gradwKernel, lo, hi, step, ldacc, head int, zero bool) {
+	t.Helper()
+	c := newGradWCase(rng, lo, hi, step, head)
+	n := (asm.GradWRows-1)*ldacc + k.cols
+	acc, all := guarded(n, head)
+	for i := range acc {
+		acc[i] = rng.Float32()
+	}
+	acc0 := append([]float32(nil), acc...)
+	want, mag := c.ref(k.cols, acc0, ldacc, zero)
+	k.fn(acc, ldacc, c.a, c.lda, c.b, c.tab, lo, hi, zero)
+	checkGuards(t, k.name, all, n, head)
+	terms := float64(hi - lo + 1)
+	for i, v := range acc {
+		if i%ldacc >= k.cols {
+			if math.Float32bits(v) != math.Float32bits(acc0[i]) {
+				t.Fatalf("pixels [%d, %d) ldacc %d: wrote acc[%d] between tile rows", lo, hi, ldacc, i)
+			}
+			continue
 		}
-	})
+		// The worst-case bound of a float32 sum of terms+1 values.
+		if err := math.Abs(float64(v) - want[i]); err > terms*0x1p-24*mag[i] {
+			t.Fatalf("pixels [%d, %d) step %d ldacc %d zero=%v: acc[%d] = %v, want %v (err %.3g, bound %.3g)",
+				lo, hi, step, ldacc, zero, i, v, want[i], err, terms*0x1p-24*mag[i])
+		}
+	}
 }
 
 // TestGradWISAsAgree checks that the AVX paths, which both sum each element in the
-// documented order with one fused multiply-add a term, agree bit for bit.
+// documented order with one fused multiply-add a term, agree bit for bit, and that
+// GradWNarrow's tile is GradW's first 32 columns.
 func TestGradWISAsAgree(t *testing.T) {
 	isas := asm.Supported()
 	if len(isas) < 3 {
@@ -125,15 +150,22 @@ func TestGradWISAsAgree(t *testing.T) {
 	c := newGradWCase(rng, 5, 301, 80, 1)
 	var out [][]float32
 	for _, isa := range isas[1:] {
-		restore, _ := asm.SetImpl(isa)
-		acc := make([]float32, (asm.GradWRows-1)*64+asm.GradWCols)
-		asm.GradW(acc, 64, c.a, c.lda, c.b, c.tab, c.lo, c.hi, true)
-		restore()
-		out = append(out, acc)
+		for _, k := range gradwKernels {
+			restore, _ := asm.SetImpl(isa)
+			acc := make([]float32, (asm.GradWRows-1)*64+asm.GradWCols)
+			k.fn(acc, 64, c.a, c.lda, c.b, c.tab, c.lo, c.hi, true)
+			restore()
+			out = append(out, acc)
+		}
 	}
 	for i := range out[0] {
-		if math.Float32bits(out[0][i]) != math.Float32bits(out[1][i]) {
-			t.Fatalf("acc[%d]: avx2 %v, avx512 %v", i, out[0][i], out[1][i])
+		for j, o := range out[1:] {
+			if i%64 >= gradwKernels[(j+1)%2].cols {
+				continue
+			}
+			if math.Float32bits(out[0][i]) != math.Float32bits(o[i]) {
+				t.Fatalf("acc[%d]: avx2 GradW %v, result %d %v", i, out[0][i], j+1, o[i])
+			}
 		}
 	}
 }
@@ -141,25 +173,32 @@ func TestGradWISAsAgree(t *testing.T) {
 func TestGradWNaNInf(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 9))
 	eachISA(t, func(t *testing.T) {
-		c := newGradWCase(rng, 0, 19, 64, 2)
-		c.a[2*c.lda+5] = float32(math.NaN())    // plane 2: row 2 all NaN
-		c.b[c.off[7]+33] = float32(math.Inf(1)) // column 33: ±Inf
-		acc := make([]float32, (asm.GradWRows-1)*64+asm.GradWCols)
-		asm.GradW(acc, 64, c.a, c.lda, c.b, c.tab, c.lo, c.hi, false)
-		for i, v := range acc {
-			row, col := i/64, i%64
-			v64 := float64(v)
-			switch {
-			case row == 2:
-				if !math.IsNaN(v64) {
-					t.Fatalf("acc[%d][%d] = %v, want NaN", row, col, v)
+		for _, k := range gradwKernels {
+			c := newGradWCase(rng, 0, 19, 64, 2)
+			inf := k.cols/2 + 1
+			c.a[2*c.lda+5] = float32(math.NaN())     // plane 2: row 2 all NaN
+			c.b[c.off[7]+inf] = float32(math.Inf(1)) // column inf: ±Inf
+			acc := make([]float32, (asm.GradWRows-1)*64+asm.GradWCols)
+			k.fn(acc, 64, c.a, c.lda, c.b, c.tab, c.lo, c.hi, false)
+			for i, v := range acc {
+				row, col := i/64, i%64
+				v64 := float64(v)
+				switch {
+				case col >= k.cols:
+					if v != 0 {
+						t.Fatalf("%s: acc[%d][%d] = %v, outside the tile", k.name, row, col, v)
+					}
+				case row == 2:
+					if !math.IsNaN(v64) {
+						t.Fatalf("%s: acc[%d][%d] = %v, want NaN", k.name, row, col, v)
+					}
+				case col == inf:
+					if !math.IsInf(v64, 0) {
+						t.Fatalf("%s: acc[%d][%d] = %v, want ±Inf", k.name, row, col, v)
+					}
+				case math.IsNaN(v64) || math.IsInf(v64, 0):
+					t.Fatalf("%s: acc[%d][%d] = %v, want finite", k.name, row, col, v)
 				}
-			case col == 33:
-				if !math.IsInf(v64, 0) {
-					t.Fatalf("acc[%d][%d] = %v, want ±Inf", row, col, v)
-				}
-			case math.IsNaN(v64) || math.IsInf(v64, 0):
-				t.Fatalf("acc[%d][%d] = %v, want finite", row, col, v)
 			}
 		}
 	})
@@ -178,6 +217,8 @@ func TestGradWBadOperands(t *testing.T) {
 		{"pixels", func() { asm.GradW(acc, 64, c.a, c.lda, c.b, c.tab, 2, 9, false) }, "outside the table"},
 		{"a range", func() { asm.GradW(acc, 64, c.a[:5*c.lda+7], c.lda, c.b, c.tab, 0, 8, false) }, "a has"},
 		{"b range", func() { asm.GradW(acc, 64, c.a, c.lda, c.b[:c.off[7]+63], c.tab, 0, 8, false) }, "b has"},
+		{"narrow b range", func() { asm.GradWNarrow(acc, 64, c.a, c.lda, c.b[:c.off[7]+31], c.tab, 0, 8, false) }, "GradWNarrow: b has"},
+		{"narrow acc", func() { asm.GradWNarrow(acc[:5*40+31], 40, c.a, c.lda, c.b, c.tab, 0, 8, false) }, "GradWNarrow: acc has"},
 	} {
 		func() {
 			defer func() {
@@ -241,16 +282,20 @@ func TestGradWSums(t *testing.T) {
 }
 
 // BenchmarkGradW: one tile over 512 pixels, operands in L1/L2, for the pixel steps
-// of a 64-channel block and of a 512-channel image.
+// of a 64-channel block and of a 512-channel image, and the narrow tile over the
+// im2col rows of a 3×3×3 first layer.
 func BenchmarkGradW(b *testing.B) {
-	for _, step := range []int{64, 512} {
-		b.Run(fmt.Sprintf("step=%d", step), func(b *testing.B) {
-			c := newGradWCase(rand.New(rand.NewPCG(1, 1)), 0, 512, step, 0)
+	for _, tc := range []struct {
+		k    gradwKernel
+		step int
+	}{{gradwKernels[0], 64}, {gradwKernels[0], 512}, {gradwKernels[1], 27}, {gradwKernels[1], 32}} {
+		b.Run(fmt.Sprintf("%s/step=%d", tc.k.name, tc.step), func(b *testing.B) {
+			c := newGradWCase(rand.New(rand.NewPCG(1, 1)), 0, 512, tc.step, 0)
 			acc := make([]float32, (asm.GradWRows-1)*64+asm.GradWCols)
 			for b.Loop() {
-				asm.GradW(acc, 64, c.a, c.lda, c.b, c.tab, c.lo, c.hi, false)
+				tc.k.fn(acc, 64, c.a, c.lda, c.b, c.tab, c.lo, c.hi, false)
 			}
-			flops := 2 * asm.GradWRows * asm.GradWCols * (c.hi - c.lo) * b.N
+			flops := 2 * asm.GradWRows * tc.k.cols * (c.hi - c.lo) * b.N
 			b.ReportMetric(float64(flops)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}

@@ -22,7 +22,9 @@ import "github.com/govgg/govgg/asm"
 //
 // Rows (a first layer: R·S·C ≤ 64, e.g. 3×3×3): the same tiles, but GradW's 64
 // columns are the R·S·C taps of an im2col row, built a block of pixels at a time
-// per pixel range, so that one call covers every tap.
+// per pixel range, so that one call covers every tap. Rows of at most 32 taps are
+// padded to 32 floats and take asm.GradWNarrow's 6×32 tile, at twice the pixel
+// rate.
 //
 // GEMM (few input channels otherwise, or fewer than 6 output channels): the
 // reduction runs a block of L pixels at a time over col(X)ᵀ built pixel-major,
@@ -58,6 +60,8 @@ type backwardFilter struct {
 	part    [][]float32     // per pixel range: kt·GradWRows rows of ldp
 	scratch [][]float32     // per work item: GradWRows rows of ldp
 	rowBuf  [][]float32     // rows scheme, per pixel range: a block's im2col rows
+	rowLen  int             // floats between the im2col rows of rowBuf
+	narrow  bool            // rows of at most 32 floats: asm.GradWNarrow's tile
 	tab     *asm.GradWTable // per output pixel of the loaded images: its input pixel
 	segs    []int           // boundaries of the blocks of pixels a GradW call takes
 	fold    bool            // regroup dY as [K][image][pixel] into dyF
@@ -149,7 +153,12 @@ func (b *backwardFilter) setup(g Geometry, sch bfScheme) {
 		b.cp = b.ct * asm.GradWCols
 		b.ldp = rs * b.cp
 		if sch == bfRows { // a partial row is one im2col row: [tap][c]
-			b.ct, b.cp, b.ldp = 1, g.C, asm.GradWCols
+			b.ct, b.cp, b.ldp, b.rowLen = 1, g.C, asm.GradWCols, rs*g.C
+			if b.narrow = rs*g.C <= asm.GradWNarrowCols; b.narrow {
+				// Rows padded to whole vectors, which the narrow tile loads
+				// aligned.
+				b.ldp, b.rowLen = asm.GradWNarrowCols, asm.GradWNarrowCols
+			}
 		}
 		// Whole images when their padded copy is small (rows of several images
 		// then share the threads), one at a time when large.
@@ -240,7 +249,7 @@ func (b *backwardFilter) runTiles(dw, db, x, dy []float32, n int) {
 	}
 	for b.scheme == bfRows && len(b.rowBuf) < b.split.ranges {
 		// GradW reads 64 floats a pixel: slack after the last row.
-		b.rowBuf = append(b.rowBuf, make([]float32, tilePixels*g.R*g.S*g.C+asm.GradWCols))
+		b.rowBuf = append(b.rowBuf, make([]float32, tilePixels*b.rowLen+asm.GradWCols))
 	}
 	b.cur.n, b.cur.dw = n, dw
 	if b.fold {
@@ -300,10 +309,9 @@ func (b *backwardFilter) makeTable(imgs int) {
 	b.segs = append(b.segs, imgs*p*q)
 	off := make([]int, 0, imgs*p*q)
 	if b.scheme == bfRows {
-		rsc := g.R * g.S * g.C
 		for sg := 0; sg+1 < len(b.segs); sg++ {
 			for i := 0; i < b.segs[sg+1]-b.segs[sg]; i++ {
-				off = append(off, i*rsc)
+				off = append(off, i*b.rowLen)
 			}
 		}
 	} else {
@@ -452,16 +460,20 @@ func (b *backwardFilter) rowItems(lo, hi int) {
 	pq := g.OutH() * g.OutW()
 	nseg := len(b.segs) - 1
 	const mr = asm.GradWRows
+	gradw := asm.GradW
+	if b.narrow {
+		gradw = asm.GradWNarrow
+	}
 	for r := lo; r < hi; r++ {
 		s0, s1 := r*nseg/b.split.ranges, (r+1)*nseg/b.split.ranges
 		part, buf := b.part[r], b.rowBuf[r]
 		for sg := s0; sg < s1; sg++ {
 			p0, p1 := b.segs[sg], b.segs[sg+1]
 			img := p0 / pq
-			b.colPixels(buf, p0, p1)
+			b.colPixels(buf, b.rowLen, p0, p1)
 			for t := 0; t < b.kt; t++ {
 				a := b.cur.dy[(img*g.K+min(t*mr, g.K-mr))*pq+p0-img*pq:]
-				asm.GradW(part[t*mr*b.ldp:], b.ldp, a, pq, buf, b.tab, p0, p1, b.cur.first && sg == s0)
+				gradw(part[t*mr*b.ldp:], b.ldp, a, pq, buf, b.tab, p0, p1, b.cur.first && sg == s0)
 				if b.cur.db != nil {
 					b.addBias(b.dbPart[r], t, a, pq, p1-p0)
 				}
@@ -709,12 +721,12 @@ func (b *backwardFilter) foldDY(lo, hi int) {
 // colRows writes rows [lo, hi) of the current GEMM block's col(X)ᵀ.
 func (b *backwardFilter) colRows(lo, hi int) {
 	rsc := b.g.R * b.g.S * b.g.C
-	b.colPixels(b.colT[lo*rsc:], b.cur.c0+lo, b.cur.c0+hi)
+	b.colPixels(b.colT[lo*rsc:], rsc, b.cur.c0+lo, b.cur.c0+hi)
 }
 
 // colPixels writes the im2col rows of output pixels [p0, p1) of the loaded images
-// into dst, R·S·C floats a pixel: the R·S windows of C channels.
-func (b *backwardFilter) colPixels(dst []float32, p0, p1 int) {
+// into dst, ld floats apart, each R·S·C floats: the R·S windows of C channels.
+func (b *backwardFilter) colPixels(dst []float32, ld, p0, p1 int) {
 	g := &b.g
 	p, q := g.OutH(), g.OutW()
 	pq := p * q
@@ -724,7 +736,7 @@ func (b *backwardFilter) colPixels(dst []float32, p0, p1 int) {
 		img, pix := j/pq, j%pq // img is 0 in per-image mode
 		oy, ox := pix/q, pix%q
 		base := ((img*b.hp+oy*g.StrideH)*b.wp + ox*g.StrideW) * c
-		row := dst[(j-p0)*rsc : (j-p0+1)*rsc]
+		row := dst[(j-p0)*ld:][:rsc]
 		if c < 8 && g.DilW == 1 {
 			// A first layer: a kernel row's S windows are one run of S·C floats,
 			// too short for copy's call.
