@@ -712,8 +712,16 @@ func (b *backwardFilter) foldDY(lo, hi int) {
 	pq := g.OutH() * g.OutW()
 	n := b.cur.n
 	for k := lo; k < hi; k++ {
+		dst := b.dyF[k*n*pq : (k+1)*n*pq]
 		for img := 0; img < n; img++ {
-			copy(b.dyF[(k*n+img)*pq:(k*n+img+1)*pq], b.cur.dyIn[(img*g.K+k)*pq:])
+			d, s := dst[img*pq:(img+1)*pq], b.cur.dyIn[(img*g.K+k)*pq:][:pq]
+			if pq >= 64 {
+				copy(d, s)
+				continue
+			}
+			for i, v := range s { // shorter than copy's call
+				d[i] = v
+			}
 		}
 	}
 }

@@ -209,3 +209,23 @@ func BenchmarkBackwardFilterSchemes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFoldDY: the regrouping of dY of small maps as [K][image][pixel].
+func BenchmarkFoldDY(b *testing.B) {
+	for _, l := range bfBenchLayers {
+		var bf backwardFilter
+		bf.setup(l.g, bfTiles)
+		if !bf.fold {
+			continue
+		}
+		b.Run(l.name, func(b *testing.B) {
+			d := newBenchData(l)
+			bf.dyF = make([]float32, len(d.y))
+			bf.cur.n, bf.cur.dyIn = l.n, d.y
+			for b.Loop() {
+				bf.foldDY(0, l.g.K)
+			}
+			b.ReportMetric(float64(4*len(d.y)*b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
