@@ -16,10 +16,13 @@
 //
 // # Fusion and in-place ReLU
 //
-// A Sequential runs a ReLU that follows a Conv2d, BatchNorm2d or Linear in place, and
-// in evaluation mode folds a BatchNorm2d that follows a Conv2d into the conv's
-// weights and fuses the following ReLU into the convolution (see Sequential).
-// SetFusion(false) turns both off.
+// A Sequential runs a ReLU that follows a Conv2d, BatchNorm2d or Linear in place,
+// applies a ReLU right after a Conv2d inside the convolution, and in evaluation
+// mode folds a BatchNorm2d that follows a Conv2d into the conv's weights (fusing
+// the ReLU after it as well). Backward, a ReLU followed by a Conv2d or MaxPool2d
+// leaves its gradient to that layer, which masks its input gradient as it writes
+// it (bit for bit the unfused result). See Sequential; SetFusion(false) turns all
+// of it off.
 //
 // # Parameters that change from outside
 //
