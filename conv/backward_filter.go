@@ -7,18 +7,23 @@ import "github.com/govgg/govgg/asm"
 //
 // Tiles (every layer with enough channels): for each kernel tap (r,s),
 // dW[:, :, r, s] = Σ_pixels dY[k, pixel] · X[c, pixel shifted by (r,s)]. X is copied
-// once into a zero-padded channels-last image in blocks of 64 channels
+// into a zero-padded channels-last image in blocks of 64 channels
 // ([C/64][image][row][column][64]), so the shift is a pointer offset and a tile's
 // 64 channels of all pixels are one contiguous stream; dY is read in place, its
 // NCHW planes contiguous along pixels (small maps are first regrouped as
 // [K][image][pixel], so that a block of rows spanning images is one stream a
-// plane). asm.GradW accumulates a 6 (k) × 64 (c) tile of one tap over a block of
-// up to tilePixels output pixels with the tile in registers: no im2col matrix, no
-// transpose, no packing. Tiles accumulate into partials laid out [k][tap][c], and
-// each 6×64 block is permuted into dw (K×C×R×S) by a gather kernel right after
-// its last call, while in L1. The bias gradient sums the dY planes of each tile's
-// first channel block right after its calls, while they are in L1. Threads split the pixels (each range with its own
-// partial, summed at the end) when there are few tiles, and the tiles otherwise.
+// plane). Maps that are neither regrouped nor large (e.g. 32×32 and 16×16) are
+// streamed: each pixel range copies its images one at a time, right before their
+// tiles, into a copy of its own that stays in L2; the others are copied whole (or
+// an image at a time, when large) before the tiles. asm.GradW accumulates a 6 (k)
+// × 64 (c) tile of one tap over a block of up to tilePixels output pixels with the
+// tile in registers: no im2col matrix, no transpose, no packing. Tiles accumulate
+// into partials laid out [k][tap][c], and each 6×64 block is permuted into dw
+// (K×C×R×S) by a gather kernel right after its last call, while in L1. The bias
+// gradient sums the dY planes of each tile's first channel block right after its
+// calls, while they are in L1. Threads split the pixels (each range with its own
+// partial, summed at the end) when there are few tiles or the images are
+// streamed, and the tiles otherwise.
 //
 // Rows (a first layer: R·S·C ≤ 64, e.g. 3×3×3): the same tiles, but GradW's 64
 // columns are the R·S·C taps of an im2col row, built a block of pixels at a time
