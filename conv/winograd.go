@@ -579,9 +579,7 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 		} else {
 			// The zeros are where they were for the previous channel when one
 			// region serves channel after channel.
-			for _, r := range b.rects {
-				copyRect(in[r.reg:], k.wp, x[(r.img*g.C+c)*plane+r.pix:], g.W, r.h, r.w)
-			}
+			copyRects(in, k.wp, x[c*plane:], g.W, g.C*plane, b.rects)
 		}
 		if w == asm.WinogradGroup {
 			asm.WinogradInput(k.m, sc.v[c*w:], vstride, g.C*w, in, k.wp, b.idx, groups)
@@ -759,32 +757,32 @@ func keepBits(m float32) uint32 {
 	return uint32(pos | nan)
 }
 
-// copyRect copies h rows of w floats, sld apart in src, to rows ld apart in dst:
-// part of an image or a whole one into its input region, with fixed-size moves
-// for the widths of CIFAR-style maps.
-func copyRect(dst []float32, ld int, src []float32, sld, h, w int) {
-	if h == 0 {
-		return
-	}
-	src, dst = src[:(h-1)*sld+w], dst[:(h-1)*ld+w]
-	switch w {
-	case 2:
-		for y := range h {
-			*(*[2]float32)(dst[y*ld:]) = [2]float32(src[y*sld:])
-		}
-	case 4:
-		for y := range h {
-			*(*[4]float32)(dst[y*ld:]) = [4]float32(src[y*sld:])
-		}
-	case 8:
-		for y := range h {
-			d, s := dst[y*ld:], src[y*sld:]
-			*(*[4]float32)(d) = [4]float32(s)
-			*(*[4]float32)(d[4:]) = [4]float32(s[4:])
-		}
-	default:
-		for y := range h {
-			copyShort(dst[y*ld:][:w], src[y*sld:][:w])
+// copyRects copies each rectangle r, h rows of w floats sld apart from
+// src[r.img·istride+r.pix:], to rows ld apart from dst[r.reg:]: parts of images or
+// whole ones into their input region, with fixed-size moves for the widths of
+// CIFAR-style maps. One call for all of a block's rectangles, as a call for each
+// cost more than its copy on small maps (a 4×4 image is 4 moves).
+func copyRects(dst []float32, ld int, src []float32, sld, istride int, rects []winoRect) {
+	for _, r := range rects {
+		h, w := r.h, r.w
+		s, d := src[r.img*istride+r.pix:][:(h-1)*sld+w], dst[r.reg:][:(h-1)*ld+w]
+		switch w {
+		case 2:
+			for y := range h {
+				*(*[2]float32)(d[y*ld:]) = [2]float32(s[y*sld:])
+			}
+		case 4:
+			for y := range h {
+				*(*[4]float32)(d[y*ld:]) = [4]float32(s[y*sld:])
+			}
+		case 8:
+			for y := range h {
+				*(*[8]float32)(d[y*ld:]) = [8]float32(s[y*sld:])
+			}
+		default:
+			for y := range h {
+				copyShort(d[y*ld:][:w], s[y*sld:][:w])
+			}
 		}
 	}
 }
