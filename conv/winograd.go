@@ -717,8 +717,12 @@ func (k *winograd) outputRows(ops []winoRow, s winoSeg) []winoRow {
 // slower than the loop: their 16-byte loads read 4 floats the transform's
 // scatter has just stored one by one, which store forwarding cannot combine.)
 func copyShort(dst, src []float32) {
-	if len(src) == 16 {
-		*(*[16]float32)(dst) = [16]float32(src)
+	if len(src) == 16 { // four 16-byte moves: a [16]float32 move calls memmove
+		dst := dst[:16]
+		*(*[4]float32)(dst) = [4]float32(src)
+		*(*[4]float32)(dst[4:]) = [4]float32(src[4:])
+		*(*[4]float32)(dst[8:]) = [4]float32(src[8:])
+		*(*[4]float32)(dst[12:]) = [4]float32(src[12:])
 		return
 	}
 	if len(src) > 16 {
@@ -777,7 +781,9 @@ func copyRects(dst []float32, ld int, src []float32, sld, istride int, rects []w
 			}
 		case 8:
 			for y := range h {
-				*(*[8]float32)(d[y*ld:]) = [8]float32(s[y*sld:])
+				d, s := d[y*ld:][:8], s[y*sld:][:8] // not one [8] move: that calls memmove
+				*(*[4]float32)(d) = [4]float32(s)
+				*(*[4]float32)(d[4:]) = [4]float32(s[4:])
 			}
 		default:
 			for y := range h {
