@@ -457,7 +457,7 @@ func (k *winograd) newBlock(st *winoState, t0, t1 int) winoBlock {
 	}
 	b.img0, b.img1 = (t0+perImg-1)/perImg, t1/perImg
 	b.img1 = max(b.img1, b.img0)
-	if k.direct() && b.nt == b.pad && b.nt == (b.img1-b.img0)*perImg {
+	if k.direct() && b.nt%asm.WinogradGroup == 0 && b.nt == (b.img1-b.img0)*perImg {
 		b.yidx = make([]int32, b.nt)
 		for j := range b.yidx {
 			img, i := (t0+j)/perImg-b.img0, (t0+j)%perImg

@@ -180,7 +180,9 @@ func TestWinogradThreads(t *testing.T) {
 // into a reused region after its first channel) and the row copies of images a
 // block covers in part, on one thread and several blocks: at C=K=32, F(2,3) blocks
 // hold 512 tiles, which split 5×5 and 7×7 images (9 and 16 tiles) and hold many
-// whole 2×2 to 8×8 ones.
+// whole 2×2 to 8×8 ones. Where the kernel writes its output straight into y
+// (direct: 4×4 and 8×8 maps at pad 1), some blocks must do so (whole images and
+// whole groups of tiles) while others go through the region.
 func TestWinogradSmallMaps(t *testing.T) {
 	defer asm.SetThreads(asm.SetThreads(1))
 	for _, c := range []winoCase{
@@ -208,6 +210,17 @@ func TestWinogradSmallMaps(t *testing.T) {
 				kern.forward(y, x, c.n, false)
 				if e := Compare(y, want); !e.Within(winoTol[a][0], winoTol[a][1]) {
 					t.Fatalf("%v %v: %v", c, a, e)
+				}
+				if wk := kern.(*winograd); c.pad == 1 {
+					direct := 0
+					for _, bl := range wk.st.blocks {
+						if bl.yidx != nil {
+							direct++
+						}
+					}
+					if want := wk.direct(); (direct > 0) != want {
+						t.Fatalf("%v %v: %d of %d blocks direct, want some: %v", c, a, direct, len(wk.st.blocks), want)
+					}
 				}
 				if err := CheckBound(y, want, winoTileScale(scale, g, c.n, winoM[a]), winoTol[a][2]); err != nil {
 					t.Fatalf("%v %v: %v", c, a, err)
