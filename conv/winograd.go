@@ -30,7 +30,8 @@ import (
 //  3. per output channel, the output transform (asm.WinogradOutput) with bias and
 //     ReLU into an L1-resident output region, whose rows are then copied into y,
 //     clipping the edge tiles. (Scattering straight into y measured slower: the
-//     scattered partial-line writes miss; the copy streams whole lines.) When the
+//     scattered partial-line writes miss; the copy streams whole lines. Small
+//     maps of several tiles an image are the exception: see direct.) When the
 //     kernel serves a backward-data pass that applies a ReLU's gradient
 //     (maskedForward), the copy is masked, or for small maps the block's whole
 //     images are masked in one pass after the stage (maskedRunMin).
