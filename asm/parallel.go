@@ -24,7 +24,9 @@ func SetThreads(n int) int {
 
 // ParallelFor calls fn over disjoint chunks [lo, hi) covering [0, n), on up to
 // Threads() goroutines, the caller taking part. grain is the smallest chunk worth a
-// goroutine hand-off (about 100 µs of work); with n ≤ grain it runs inline.
+// goroutine hand-off (about 100 µs of work); with n ≤ grain it runs inline. Every
+// chunk but the last holds at least grain items, so no two chunks start within
+// grain of each other (conv's Winograd gives chunk lo the scratch of index lo/grain).
 // Chunks are claimed dynamically, so a late or slow worker costs nothing.
 //
 // The helpers are persistent goroutines parked on a channel; ParallelFor returns
