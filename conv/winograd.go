@@ -624,8 +624,8 @@ func (k *winograd) outputStage(b *winoBlock, sc *winoScratch, k0, k1 int) {
 		}
 		return
 	}
+	out := sc.out[k0/splitGrain*sc.outStride:][:sc.st.outLen]
 	for ko := k0; ko < k1; ko++ {
-		out := sc.out[k0/splitGrain*sc.outStride:][:sc.st.outLen]
 		asm.WinogradOutput(k.m, out, k.wo, b.oidx, sc.mm[ko*b.pad:], mstride, groups, k.bias[ko], k.call.relu)
 		for _, r := range b.out {
 			o := (int(r.img)*g.K+ko)*oplane + int(r.pix)
