@@ -568,8 +568,8 @@ func (k *winograd) inputStage(b *winoBlock, sc *winoScratch, c0, c1 int) {
 	vstride := slotStride(b.pad * g.C)
 	groups := b.pad / asm.WinogradGroup
 	plane := g.H * g.W
+	in := sc.in[c0/splitGrain*sc.inStride:][:sc.st.inLen]
 	for c := c0; c < c1; c++ {
-		in := sc.in[c0/splitGrain*sc.inStride:][:sc.st.inLen]
 		if c == c0 {
 			for _, r := range b.in {
 				row := in[r.reg : r.reg+r.z0+r.n+r.z1]
